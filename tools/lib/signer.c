@@ -167,6 +167,11 @@ EVP_PKEY *km_signer_pubkey(struct km_signer *s)
 	return s->pub;
 }
 
+EVP_PKEY *km_signer_private_key(struct km_signer *s)
+{
+	return s->key;
+}
+
 struct km_token *km_signer_token(struct km_signer *s)
 {
 	return s->token;

@@ -29,6 +29,9 @@ void km_signer_set_policy(struct km_signer *s, const struct km_sign_policy *p);
 /* The public half, for matching certificates (borrowed). */
 EVP_PKEY *km_signer_pubkey(struct km_signer *s);
 
+/* The private key, whose operations may go to a token (borrowed). */
+EVP_PKEY *km_signer_private_key(struct km_signer *s);
+
 /* The token behind the key, or NULL for a key file (borrowed). */
 struct km_token *km_signer_token(struct km_signer *s);
 

@@ -1,0 +1,32 @@
+#!/bin/bash
+# Installs the Debian 12 packages needed to build kmsign, run its tests, the
+# kernel end-to-end proof and the benchmark. Idempotent; needs root.
+set -euo pipefail
+
+PACKAGES=(
+	# build
+	build-essential pkg-config libssl-dev libp11-dev libjson-c-dev libp11-kit-dev
+	zlib1g-dev liblzma-dev libzstd-dev libelf-dev
+	# tokens and tools the tests drive
+	softhsm2 opensc openssl libengine-pkcs11-openssl kmod xz-utils zstd gzip python3
+	# kernels: trees, headers for test modules, building and booting them
+	linux-source-6.1 linux-headers-amd64 bc bison flex cpio rsync dwarves
+	qemu-system-x86 busybox-static tmux
+)
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all ${#PACKAGES[@]} packages installed"
+	exit 0
+fi
+echo "deps: installing ${#missing[@]} packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "deps: done"

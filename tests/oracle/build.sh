@@ -17,7 +17,7 @@ fi
 mkdir -p "$out"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-top=$(tar -tf "$tarball" | head -1 | cut -d/ -f1)
+top=$(basename "$tarball" | sed "s/\.tar\..*//")
 tar -xf "$tarball" -C "$work" "$top/scripts/sign-file.c" "$top/scripts/ssl-common.h"
 srcf=$work/$top/scripts/sign-file.c
 gcc -O2 -o "$out/sign-file" "$srcf" -lcrypto -Wno-deprecated-declarations

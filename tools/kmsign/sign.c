@@ -150,7 +150,8 @@ static void report(const struct batch *b, struct km_signer *signer, double secs,
 		ERR("%zu modules were not signed: %s", not_tried,
 		    interrupted ? "interrupted" : "stopped after the signer failed");
 	km_signer_stats(signer, &signs, &retries);
-	if (!quiet || b->failed || not_tried)
+	/* With one module the error line says it all; with -q errors are all there is. */
+	if (!quiet && (b->mods->count > 1 || !b->failed))
 		fprintf(stderr, "kmsign: signed %lu of %zu modules in %.1f s, %.0f signatures/s, %lu retries%s\n",
 			b->done - b->failed, b->mods->count, secs,
 			secs > 0 ? (b->done - b->failed) / secs : 0.0, retries,

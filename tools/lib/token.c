@@ -1,5 +1,6 @@
 /* Access to a key in a PKCS#11 token through libp11's library API (no ENGINE, no provider). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ struct km_token {
 	PKCS11_SLOT *slot;
 	PKCS11_KEY *key;
 	char *module;
+	bool loaded; /* PKCS11_CTX_unload crashes on a context that never loaded */
 	struct km_uri uri;
 };
 
@@ -48,6 +50,7 @@ static int load_module(struct km_token *t, struct km_err *e)
 		return km_err_set(e, -errno, "PKCS#11 module %s: %s", path, strerror(errno));
 	if (PKCS11_CTX_load(t->ctx, path) < 0)
 		return km_err_ssl(e, -EIO, "cannot load PKCS#11 module %s", path);
+	t->loaded = true;
 	if (PKCS11_enumerate_slots(t->ctx, &t->slots, &t->nslots) < 0)
 		return km_err_ssl(e, -EIO, "PKCS#11 module %s: cannot list slots", path);
 	return 0;
@@ -210,10 +213,10 @@ void km_token_close(struct km_token *t)
 		return;
 	if (t->slots)
 		PKCS11_release_all_slots(t->ctx, t->slots, t->nslots);
-	if (t->ctx) {
+	if (t->loaded)
 		PKCS11_CTX_unload(t->ctx);
+	if (t->ctx)
 		PKCS11_CTX_free(t->ctx);
-	}
 	km_uri_clear(&t->uri);
 	free(t->module);
 	free(t);

@@ -31,6 +31,13 @@ static char *path_of(const char *rel)
 	return p;
 }
 
+static void mkdir_rel(const char *rel)
+{
+	_cleanup_free_ char *p = path_of(rel);
+
+	mkdir(p, 0755);
+}
+
 static void put(const char *rel, const char *text, mode_t mode)
 {
 	_cleanup_free_ char *p = path_of(rel);
@@ -74,8 +81,8 @@ static void test_find(void)
 	found = NULL;
 
 	mkdir(home, 0755);
-	mkdir(path_of("home/.config"), 0755);
-	mkdir(path_of("home/.config/aws-kms-pkcs11"), 0755);
+	mkdir_rel("home/.config");
+	mkdir_rel("home/.config/aws-kms-pkcs11");
 	put("home/.config/aws-kms-pkcs11/config.json", "{\"slots\":[]}", 0644);
 	unsetenv("XDG_CONFIG_HOME");
 	r = km_awscfg_find(&found, &e);
@@ -86,7 +93,7 @@ static void test_find(void)
 
 	/* A set XDG_CONFIG_HOME hides $HOME/.config, and a broken config there is reported. */
 	setenv("XDG_CONFIG_HOME", xdg, 1);
-	mkdir(path_of("xdg/aws-kms-pkcs11"), 0755);
+	mkdir_rel("xdg/aws-kms-pkcs11");
 	put("xdg/aws-kms-pkcs11/config.json", "{\n  \"slots\": [ x ]\n}\n", 0644);
 	r = km_awscfg_find(&found, &e);
 	if (access("/etc/aws-kms-pkcs11/config.json", F_OK) < 0)

@@ -1,6 +1,8 @@
 /* kms-sim: the key and certificate objects, their attributes, and object search. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sim.h"
 
@@ -132,6 +134,47 @@ static CK_RV get_one(const struct sim_slot *s, CK_OBJECT_HANDLE h, CK_ATTRIBUTE 
 	return CKR_OK;
 }
 
+static bool asks_public_key(const CK_ATTRIBUTE *tmpl, CK_ULONG n)
+{
+	CK_ULONG i;
+
+	for (i = 0; i < n; i++)
+		if (tmpl[i].type == CKA_MODULUS || tmpl[i].type == CKA_PUBLIC_EXPONENT ||
+		    tmpl[i].type == CKA_EC_POINT || tmpl[i].type == CKA_EC_PARAMS)
+			return true;
+	return false;
+}
+
+/*
+ * aws-kms-pkcs11 fetches the public key lazily with one GetPublicKey call
+ * per process and caches it: the first read of the key's public parts costs
+ * a KMS round trip (KMS_SIM_LATENCY_MS), later ones nothing.
+ */
+static void get_public_key_round_trip(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj,
+				      const CK_ATTRIBUTE *tmpl, CK_ULONG n)
+{
+	struct sim_session *sess;
+	unsigned long wait = 0;
+	struct sim_slot *s;
+
+	if (obj != SIM_KEY_HANDLE || !tmpl || !asks_public_key(tmpl, n))
+		return;
+	pthread_mutex_lock(&sim_lock);
+	sess = sim_state ? sim_session_get(h) : NULL;
+	s = sess ? &sim_state->slots[sess->slot] : NULL;
+	if (s && !s->pubkey_fetched) {
+		s->pubkey_fetched = true;
+		wait = sim_state->kms.latency_ms;
+	}
+	pthread_mutex_unlock(&sim_lock);
+	if (wait) {
+		struct timespec ts = { (time_t)(wait / 1000), (long)(wait % 1000) * 1000000L };
+
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+}
+
 CK_RV C_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE *tmpl,
 			  CK_ULONG n)
 {
@@ -142,6 +185,7 @@ CK_RV C_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj, CK_ATTRIBUT
 
 	if (!tmpl && n)
 		return CKR_ARGUMENTS_BAD;
+	get_public_key_round_trip(h, obj, tmpl, n);
 	pthread_mutex_lock(&sim_lock);
 	sess = sim_session_get(h);
 	s = sess ? &sim_state->slots[sess->slot] : NULL;

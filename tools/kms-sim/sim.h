@@ -32,6 +32,7 @@ struct sim_slot {
 	bool has_cert;
 	struct sim_bytes cert, subject, issuer, serial;
 	bool logged_in;
+	bool pubkey_fetched; /* the GetPublicKey round trip was paid in this process */
 };
 
 struct sim_session {

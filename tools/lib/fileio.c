@@ -1,5 +1,7 @@
 /* Whole-file reads and atomic replacement of files. */
+#include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -133,6 +135,38 @@ void km_tmpfile_abort(struct km_tmpfile *t)
 	free(t->target);
 	t->fd = -1;
 	t->path = t->target = NULL;
+}
+
+static bool is_temp_of(const char *name, const char *base)
+{
+	size_t n = strlen(base);
+
+	/* ".BASE.kmsign-XXXXXX", as km_tmpfile_open names them */
+	return name[0] == '.' && strncmp(name + 1, base, n) == 0 &&
+	       strncmp(name + 1 + n, ".kmsign-", 8) == 0 && strlen(name + 1 + n + 8) == 6;
+}
+
+int km_tmpfile_cleanup(const char *target)
+{
+	_cleanup_free_ char *dcopy = strdup(target), *bcopy = strdup(target);
+	const char *dir, *base;
+	struct dirent *de;
+	int removed = 0;
+	DIR *d;
+
+	if (!dcopy || !bcopy)
+		return 0;
+	dir = dirname(dcopy);
+	base = basename(bcopy);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (is_temp_of(de->d_name, base) && unlinkat(dirfd(d), de->d_name, 0) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
 }
 
 mode_t km_file_mode(const char *path, mode_t dflt)

@@ -28,6 +28,12 @@ int km_tmpfile_write(struct km_tmpfile *t, const void *buf, size_t len, struct k
 int km_tmpfile_commit(struct km_tmpfile *t, mode_t mode, struct km_err *e) _must_check_;
 void km_tmpfile_abort(struct km_tmpfile *t);
 
+/*
+ * Removes temp files that an interrupted run (SIGKILL, power loss) left
+ * beside target. Returns how many were removed.
+ */
+int km_tmpfile_cleanup(const char *target);
+
 /* The mode to give a replacement: the target's current mode, else dflt. */
 mode_t km_file_mode(const char *path, mode_t dflt);
 

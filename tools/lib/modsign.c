@@ -162,6 +162,8 @@ int km_module_sign(const struct km_sign_opts *o, const char *path, const char *d
 	r = open_module(path, &m, e);
 	if (r == 0)
 		r = sign_into(o, &m, path, dest ? dest : path, res, e);
+	if (r == 0)
+		km_tmpfile_cleanup(dest ? dest : path);
 	if (m.fd >= 0)
 		close(m.fd);
 	if (r < 0)

@@ -78,6 +78,7 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(B)/libkmsign.a
 	@$(CC) $(KM_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(KM_LDLIBS)
 
 check: all $(UNIT_BIN)
+	@$(if $(SAN),touch $(B)/.sanitize,rm -f $(B)/.sanitize)
 	@B=$(B) tests/run $(TESTS)
 
 install: all

@@ -16,6 +16,13 @@ mkdir -p "$CACHE"
 T=$(mktemp -d "${TMPDIR:-/tmp}/kmsign-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 export OPENSSL_CONF=/dev/null
+# Under `make check SANITIZE=1`, programs that are not ours (pkcs11-tool,
+# python3) need the ASan runtime preloaded to load our sanitized kms-sim.so.
+SAN_RUN=
+if [ -e "$B/.sanitize" ]; then
+	SAN_RUN="env LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0:halt_on_error=0"
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-fast_unwind_on_malloc=0}
+fi
 unset KBUILD_SIGN_PIN PKCS11_MODULE_PATH SOURCE_DATE_EPOCH
 export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config
 mkdir -p "$HOME"

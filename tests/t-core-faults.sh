@@ -51,7 +51,8 @@ for m in json.load(open(sys.argv[1])):
         continue
     orig = os.path.join(sys.argv[2], os.path.basename(m["path"]))
     assert open(m["path"], "rb").read() == open(orig, "rb").read(), m
-assert ok == 25, ok
+# in-flight calls admitted before the 25th completed may finish too
+assert 25 <= ok <= 28, ok
 PY
 # The re-run, with the token back, completes the job.
 expect_ok "$KMSIGN" sign -q -k "$URI" -c "$T/cert.pem" "$T/mods"

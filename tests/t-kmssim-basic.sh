@@ -5,7 +5,7 @@
 need_cmd pkcs11-tool openssl
 [ -r "$KMS_SIM" ] || die "$KMS_SIM is not built"
 
-p11() { pkcs11-tool --module "$KMS_SIM" "$@"; }
+p11() { $SAN_RUN pkcs11-tool --module "$KMS_SIM" "$@"; }
 
 make_rsa_key "$T/rsa.pem"
 make_ec_key "$T/ec.pem" P-256

@@ -78,7 +78,7 @@ EOF
 drive() {
 	local out
 	mkdir -p "$T/$1"
-	out=$(KMS_SIM_STATS=$T/$1/stats python3 "$T/drive.py" "$KMS_SIM" "$2" "$3" "$T/$1") ||
+	out=$(KMS_SIM_STATS=$T/$1/stats $SAN_RUN python3 "$T/drive.py" "$KMS_SIM" "$2" "$3" "$T/$1") ||
 		die "$1: the client failed"
 	echo "$1: $out $(cat "$T/$1/stats")"
 	[[ $out =~ ^ok=([0-9]+)\ failed=([0-9]+)\ other=0\ elapsed_ms=([0-9]+)$ ]] ||
@@ -135,6 +135,6 @@ KMS_SIM_HANG_PCT=100 KMS_SIM_HANG_MS=500 drive hang 1 2
 # A token that disappears after 3 signatures.
 KMS_SIM_FAIL_AFTER=3 drive gone 1 3
 [ "$ok" -eq 3 ] || die "fail-after: the first 3 signs must succeed"
-KMS_SIM_FAIL_AFTER=3 expect_ok python3 "$T/drive.py" "$KMS_SIM" 1 5 "$T/gone"
+KMS_SIM_FAIL_AFTER=3 expect_ok $SAN_RUN python3 "$T/drive.py" "$KMS_SIM" 1 5 "$T/gone"
 assert_grep '^ok=3 failed=0 other=2 ' "$T/.out"
 exit 0

@@ -13,6 +13,7 @@ int km_open_key_and_cert(const char *key, const char *cert_path, const EVP_MD *m
 {
 	struct km_err e = { 0 };
 
+	*cert = NULL;
 	if (km_signer_open(key, 0, signer, &e) < 0) {
 		km_log_err(&e);
 		return -1;
@@ -26,6 +27,8 @@ int km_open_key_and_cert(const char *key, const char *cert_path, const EVP_MD *m
 	return 0;
 fail:
 	km_log_err(&e);
+	X509_free(*cert);
+	*cert = NULL;
 	km_signer_free(*signer);
 	*signer = NULL;
 	return -1;

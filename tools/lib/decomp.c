@@ -11,6 +11,8 @@
 #include "decomp.h"
 
 #define CHUNK (1024 * 1024)
+/* Kernels use xz dictionaries up to 32 MiB; a header asking for more is hostile. */
+#define LZMA_MEMLIMIT (256ULL * 1024 * 1024)
 
 enum km_comp km_comp_detect(const uint8_t *b, size_t len)
 {
@@ -87,7 +89,8 @@ static int run_gzip(const uint8_t *in, size_t len, struct outbuf *o, struct km_e
 static int run_lzma(const uint8_t *in, size_t len, bool xz, struct outbuf *o, struct km_err *e)
 {
 	lzma_stream s = LZMA_STREAM_INIT;
-	lzma_ret lr = xz ? lzma_stream_decoder(&s, UINT64_MAX, 0) : lzma_alone_decoder(&s, UINT64_MAX);
+	lzma_ret lr = xz ? lzma_stream_decoder(&s, LZMA_MEMLIMIT, 0) :
+			   lzma_alone_decoder(&s, LZMA_MEMLIMIT);
 
 	if (lr != LZMA_OK)
 		return km_err_set(e, -ENOMEM, "xz: cannot initialise");
@@ -104,7 +107,10 @@ static int run_lzma(const uint8_t *in, size_t len, bool xz, struct outbuf *o, st
 	lzma_end(&s);
 	if (lr == LZMA_STREAM_END)
 		return 0;
-	if (lr != LZMA_OK)
+	if (lr == LZMA_MEMLIMIT_ERROR)
+		km_err_set(e, -EFBIG, "%s: the data asks for more than %llu MiB to unpack", xz ? "xz" : "lzma",
+			   LZMA_MEMLIMIT >> 20);
+	else if (lr != LZMA_OK)
 		km_err_set(e, -EBADMSG, "%s: corrupt or truncated data (error %d)", xz ? "xz" : "lzma",
 			   (int)lr);
 	return -EBADMSG;

@@ -81,8 +81,11 @@ static int load_image(const char *path, struct image *img, struct km_err *e)
 		r = unpack_bzimage(img, e);
 		if (r == 0 && !is_elf(img->data, img->len))
 			r = km_err_set(e, -ENOEXEC, "bzImage payload is not an ELF kernel");
-		if (r < 0)
+		if (r < 0) {
+			free(img->data);
+			img->data = NULL;
 			return km_err_prefix(e, "%s", path);
+		}
 	}
 	img->is64 = img->data[EI_CLASS] == ELFCLASS64;
 	return 0;

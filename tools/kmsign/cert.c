@@ -154,20 +154,45 @@ static int self_sign(const struct cert_args *a, struct km_signer *s, X509 **cert
 	return r;
 }
 
+/* The aws-kms-pkcs11 config to write to: --aws-config, else its search path. */
+static int config_path(const struct cert_args *a, char **cfg, struct km_err *e)
+{
+	if (!a->aws_config)
+		return km_awscfg_find(cfg, e);
+	*cfg = strdup(a->aws_config);
+	return *cfg ? 0 : km_err_set(e, -ENOMEM, "out of memory");
+}
+
+/* Checked before self-signing, so that a bad config costs no KMS call and changes nothing. */
+static int check_config(const struct cert_args *a, struct km_signer *s, struct km_err *e)
+{
+	struct km_token *t = km_signer_token(s);
+	_cleanup_free_ char *cfg = NULL;
+	struct km_awscfg c;
+	int r;
+
+	if (!t)
+		return km_err_set(e, -EINVAL, "--store config needs a pkcs11: key");
+	r = config_path(a, &cfg, e);
+	if (r == 0)
+		r = km_awscfg_load(cfg, &c, e);
+	if (r < 0)
+		return r;
+	if (!km_awscfg_find_slot(&c, km_token_label(t)))
+		r = km_err_set(e, -ENOENT, "%s: no slot labelled '%s'", cfg, km_token_label(t));
+	km_awscfg_free(&c);
+	return r;
+}
+
 static int store_config(const struct cert_args *a, struct km_signer *s, X509 *cert,
 			struct km_err *e)
 {
 	struct km_token *t = km_signer_token(s);
 	_cleanup_free_ char *cfg = NULL, *dir = NULL, *pem = NULL;
-	int r;
+	int r = config_path(a, &cfg, e);
 
-	if (!t)
-		return km_err_set(e, -EINVAL, "--store config needs a pkcs11: key");
-	cfg = a->aws_config ? strdup(a->aws_config) : NULL;
-	if (!cfg && (r = km_awscfg_find(&cfg, e)) < 0)
+	if (r < 0)
 		return r;
-	if (!cfg)
-		return km_err_set(e, -ENOMEM, "out of memory");
 	dir = strdup(cfg);
 	if (!dir || asprintf(&pem, "%s/%s.crt.pem", dirname(dir), km_token_label(t)) < 0)
 		return km_err_set(e, -ENOMEM, "out of memory");
@@ -222,6 +247,8 @@ static int obtain(const struct cert_args *a, struct km_signer *s, X509 **cert, s
 		if (r == 0 || r != -ENOENT || a->source == SRC_TOKEN)
 			return r;
 	}
+	if (a->store == STORE_CONFIG && (r = check_config(a, s, e)) < 0)
+		return r;
 	r = self_sign(a, s, cert, e);
 	if (r < 0)
 		return r;
@@ -242,6 +269,7 @@ static int cmd_cert(int argc, char *argv[])
 
 	if (parse_args(argc, argv, &a) < 0)
 		return KM_EXIT_USAGE;
+	km_warn_pin_in_uri(a.key);
 	r = km_signer_open(a.key, a.store == STORE_TOKEN ? KM_TOKEN_RW : 0, &s, &e);
 	if (r == 0)
 		r = obtain(&a, s, &cert, &e);

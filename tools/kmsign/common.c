@@ -7,6 +7,7 @@
 #include "cert.h"
 #include "common.h"
 #include "kmsign.h"
+#include "uri.h"
 
 int km_open_key_and_cert(const char *key, const char *cert_path, const EVP_MD *md,
 			 struct km_signer **signer, X509 **cert)
@@ -14,6 +15,7 @@ int km_open_key_and_cert(const char *key, const char *cert_path, const EVP_MD *m
 	struct km_err e = { 0 };
 
 	*cert = NULL;
+	km_warn_pin_in_uri(key);
 	if (km_signer_open(key, 0, signer, &e) < 0) {
 		km_log_err(&e);
 		return -1;
@@ -32,6 +34,13 @@ fail:
 	km_signer_free(*signer);
 	*signer = NULL;
 	return -1;
+}
+
+void km_warn_pin_in_uri(const char *key)
+{
+	if (km_is_pkcs11_uri(key) && strstr(key, "pin-value="))
+		WRN("the PIN is in the URI, where ps and /proc show it to every user; "
+		    "prefer pin-source=file:PATH or KBUILD_SIGN_PIN");
 }
 
 long km_parse_count(const char *opt, const char *val, long min, long max)

@@ -14,6 +14,9 @@
 int km_open_key_and_cert(const char *key, const char *cert_path, const EVP_MD *md,
 			 struct km_signer **signer, X509 **cert);
 
+/* Warns when a pkcs11: URI carries its PIN in pin-value (visible in ps). */
+void km_warn_pin_in_uri(const char *key);
+
 /* Parses a positive integer option; prints an error and returns -1 when invalid. */
 long km_parse_count(const char *opt, const char *val, long min, long max);
 double km_parse_rate(const char *opt, const char *val);

@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 
 #include "cert.h"
+#include "common.h"
 #include "kmsign.h"
 #include "signer.h"
 #include "uri.h"
@@ -166,6 +167,7 @@ static int cmd_doctor(int argc, char *argv[])
 		ERR("doctor needs -k KEY and no other arguments (see --help)");
 		return KM_EXIT_USAGE;
 	}
+	km_warn_pin_in_uri(d.key);
 	if (check_key(&d)) {
 		check_hash(&d);
 		check_cert(&d);

@@ -109,6 +109,8 @@ lint:
 clean:
 	rm -rf build build-san
 
+.SECONDARY:
+
 .PHONY: all check install deps e2e bench fuzz format lint clean
 
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(SIM_OBJ:.o=.d)

@@ -6,21 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "unit.h"
 #include "awscfg.h"
 #include "fileio.h"
 
-static int failures;
 static char dir[] = "/tmp/kmsign-awscfg.XXXXXX";
-
-#define CHECK(cond, ...)                                                     \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);      \
-			fprintf(stderr, __VA_ARGS__);                        \
-			fputc('\n', stderr);                                 \
-			failures++;                                          \
-		}                                                            \
-	} while (0)
 
 static char *path_of(const char *rel)
 {

@@ -3,19 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "unit.h"
 #include "modsig.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                     \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);      \
-			fprintf(stderr, __VA_ARGS__);                        \
-			fputc('\n', stderr);                                 \
-			failures++;                                          \
-		}                                                            \
-	} while (0)
 
 /* A fake file: 100 content bytes, a 50-byte "CMS" and a trailer. */
 static size_t make(uint8_t *buf, uint32_t announced)

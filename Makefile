@@ -5,6 +5,7 @@
 #   make check SANITIZE=1  the same, built with ASan and UBSan
 #   make install PREFIX=/usr DESTDIR=...
 #   make deps            install the Debian packages needed to build and test
+#   make demo            the whole flow with the KMS stand-in (README)
 #   make e2e             patch, build and boot real kernels (tests/e2e)
 #   make bench           signing speed against the kernel's sign-file
 #   make fuzz FUZZ_SECONDS=N
@@ -90,6 +91,9 @@ install: all
 deps:
 	scripts/deps.sh
 
+demo:
+	B=$(B) scripts/demo.sh
+
 e2e: all
 	B=$(B) tests/e2e/run
 
@@ -111,6 +115,6 @@ clean:
 
 .SECONDARY:
 
-.PHONY: all check install deps e2e bench fuzz format lint clean
+.PHONY: all check install deps demo e2e bench fuzz format lint clean
 
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(SIM_OBJ:.o=.d)

@@ -41,7 +41,7 @@ cmp -s "$DEMO/signing_key.x509" "$DEMO/again.x509" && echo "a second run fetched
 step "kmsign doctor"
 "$B/kmsign" doctor -k "$URI"
 
-step "Debian's kernel modules (linux-image unsigned package)"
+step "Debian's kernel modules (the linux-image package's, signed by Debian's build key)"
 img=$CACHE/demo-modules
 if [ ! -e "$img/.done" ]; then
 	ver=$(apt-cache depends linux-headers-amd64 | sed -n 's/.*Depends: linux-headers-\(.*\)-amd64$/\1/p' | head -1)
@@ -55,7 +55,7 @@ rm -rf "$DEMO/modules" && cp -r "$img/lib/modules" "$DEMO/modules"
 echo "$(find "$DEMO/modules" -name '*.ko' | wc -l) modules, $(du -sh "$DEMO/modules" | cut -f1)"
 
 step "kmsign sign: one batch over parallel token sessions"
-"$B/kmsign" sign -j 32 --max-rate 490 -k "$URI" -c "$DEMO/signing_key.x509" --progress "$DEMO/modules"
+"$B/kmsign" sign -j 32 --max-rate 490 -k "$URI" -c "$DEMO/signing_key.x509" "$DEMO/modules"
 
 step "kmsign verify"
 "$B/kmsign" verify -q -c "$DEMO/signing_key.x509" "$DEMO/modules"

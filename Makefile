@@ -103,8 +103,13 @@ bench: all
 fuzz:
 	B=$(B) tests/fuzz/run $(FUZZ_SECONDS)
 
+FORMAT_FILES = $(LIB_SRC) $(CMD_SRC) $(SIM_SRC) $(UNIT_SRC) $(wildcard tools/*/*.h tests/unit/*.h tests/fuzz/*.[ch])
+
 format:
-	clang-format -i $(LIB_SRC) $(CMD_SRC) $(SIM_SRC) $(UNIT_SRC) tools/*/*.h
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	@clang-format --dry-run --Werror $(FORMAT_FILES)
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
@@ -115,6 +120,6 @@ clean:
 
 .SECONDARY:
 
-.PHONY: all check install deps demo e2e bench fuzz format lint clean
+.PHONY: all check install deps demo e2e bench fuzz format format-check lint clean
 
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(SIM_OBJ:.o=.d)

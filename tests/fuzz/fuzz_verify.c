@@ -6,9 +6,9 @@
 #include "modverify.h"
 
 /* A fixed trusted certificate, so that signer matching and verification run. */
-static STACK_OF(X509) *trusted(void)
+static STACK_OF(X509) * trusted(void)
 {
-	static STACK_OF(X509) *sk;
+	static STACK_OF(X509) * sk;
 	const char *path = getenv("FUZZ_CERT");
 	FILE *f;
 

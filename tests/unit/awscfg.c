@@ -1,4 +1,5 @@
-/* Unit tests for the aws-kms-pkcs11 config: search path, parsing and the certificate_path rewrite. */
+/* Unit tests for the aws-kms-pkcs11 config: search path, parsing and the certificate_path rewrite.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,7 +88,8 @@ static void test_find(void)
 	put("xdg/aws-kms-pkcs11/config.json", "{\n  \"slots\": [ x ]\n}\n", 0644);
 	r = km_awscfg_find(&found, &e);
 	if (access("/etc/aws-kms-pkcs11/config.json", F_OK) < 0)
-		CHECK(r == -EINVAL && strstr(e.msg, "xdg/aws-kms-pkcs11/config.json: invalid JSON: ") &&
+		CHECK(r == -EINVAL &&
+			      strstr(e.msg, "xdg/aws-kms-pkcs11/config.json: invalid JSON: ") &&
 			      strstr(e.msg, "at line 2 (offset"),
 		      "broken: %d %s", r, e.msg);
 	free(found);
@@ -107,8 +109,10 @@ static const char config[] =
 	"    { \"label\": \"kernel\", \"kms_key_id\": \"k1\", \"sim_key_file\": \"key.pem\",\n"
 	"      \"certificate_path\": \"/abs/c.pem\", \"x_extra\": true, \"aws_region\": 5 },\n"
 	"    \"not an object\",\n"
-	"    { \"kms_key_id\": \"0123456789abcdef0123456789abcdef-4567\", \"certificate\": \"MIIB\" },\n"
-	"    { \"label\": \"\", \"kms_key_id\": \"k3\", \"certificate_arn\": \"arn:c\", \"ca_arn\": \"arn:ca\" }\n"
+	"    { \"kms_key_id\": \"0123456789abcdef0123456789abcdef-4567\", \"certificate\": "
+	"\"MIIB\" },\n"
+	"    { \"label\": \"\", \"kms_key_id\": \"k3\", \"certificate_arn\": \"arn:c\", "
+	"\"ca_arn\": \"arn:ca\" }\n"
 	"  ]\n"
 	"}\n";
 
@@ -156,38 +160,37 @@ static void test_load(void)
 	CHECK(r == -EINVAL && strstr(e.msg, "unexpected end of file"), "truncated: %s", e.msg);
 }
 
-static const char rewritten[] =
-	"{\n"
-	"  \"aws_region\": \"eu-west-1\",\n"
-	"  \"x_unknown\": {\n"
-	"    \"keep\": [\n"
-	"      1,\n"
-	"      2.50,\n"
-	"      \"a/b\"\n"
-	"    ]\n"
-	"  },\n"
-	"  \"slots\": [\n"
-	"    {\n"
-	"      \"label\": \"kernel\",\n"
-	"      \"kms_key_id\": \"k1\",\n"
-	"      \"sim_key_file\": \"key.pem\",\n"
-	"      \"certificate_path\": \"/new/cert.pem\",\n"
-	"      \"x_extra\": true,\n"
-	"      \"aws_region\": 5\n"
-	"    },\n"
-	"    \"not an object\",\n"
-	"    {\n"
-	"      \"kms_key_id\": \"0123456789abcdef0123456789abcdef-4567\",\n"
-	"      \"certificate\": \"MIIB\"\n"
-	"    },\n"
-	"    {\n"
-	"      \"label\": \"\",\n"
-	"      \"kms_key_id\": \"k3\",\n"
-	"      \"certificate_arn\": \"arn:c\",\n"
-	"      \"ca_arn\": \"arn:ca\"\n"
-	"    }\n"
-	"  ]\n"
-	"}\n";
+static const char rewritten[] = "{\n"
+				"  \"aws_region\": \"eu-west-1\",\n"
+				"  \"x_unknown\": {\n"
+				"    \"keep\": [\n"
+				"      1,\n"
+				"      2.50,\n"
+				"      \"a/b\"\n"
+				"    ]\n"
+				"  },\n"
+				"  \"slots\": [\n"
+				"    {\n"
+				"      \"label\": \"kernel\",\n"
+				"      \"kms_key_id\": \"k1\",\n"
+				"      \"sim_key_file\": \"key.pem\",\n"
+				"      \"certificate_path\": \"/new/cert.pem\",\n"
+				"      \"x_extra\": true,\n"
+				"      \"aws_region\": 5\n"
+				"    },\n"
+				"    \"not an object\",\n"
+				"    {\n"
+				"      \"kms_key_id\": \"0123456789abcdef0123456789abcdef-4567\",\n"
+				"      \"certificate\": \"MIIB\"\n"
+				"    },\n"
+				"    {\n"
+				"      \"label\": \"\",\n"
+				"      \"kms_key_id\": \"k3\",\n"
+				"      \"certificate_arn\": \"arn:c\",\n"
+				"      \"ca_arn\": \"arn:ca\"\n"
+				"    }\n"
+				"  ]\n"
+				"}\n";
 
 static void test_set_path(void)
 {
@@ -213,7 +216,8 @@ static void test_set_path(void)
 	r = km_awscfg_set_certificate_path_ex(p, "0123456789abcdef0123456789abcdef", "/x.pem",
 					      KM_AWSCFG_REPLACE_INLINE, &e);
 	text = get("c.json");
-	CHECK(r == 0 && text && !strstr(text, "MIIB") && strstr(text, "\"certificate_path\": \"/x.pem\""),
+	CHECK(r == 0 && text && !strstr(text, "MIIB") &&
+		      strstr(text, "\"certificate_path\": \"/x.pem\""),
 	      "replace inline: %s", e.msg);
 	free(text);
 
@@ -233,7 +237,8 @@ static void test_set_path(void)
 	r = km_awscfg_set_certificate_path(p, "kernel", "/x.pem", &e);
 	text = get("c.json");
 	CHECK(r == -EINVAL && strstr(e.msg, "invalid JSON"), "broken: %s", e.msg);
-	CHECK(text && streq(text, "{\"slots\": [{\"label\": \"kernel\"}]"), "broken left unchanged");
+	CHECK(text && streq(text, "{\"slots\": [{\"label\": \"kernel\"}]"),
+	      "broken left unchanged");
 	free(text);
 }
 

@@ -34,7 +34,8 @@ int main(void)
 	CHECK(buf[150 + 2] == 2 && buf[150 + 8] == 0 && buf[150 + 11] == 50, "header bytes");
 
 	CHECK(parse(buf, len, &m, &e) == 0 && m.is_signed && m.content_len == 100 &&
-		      m.sig_offset == 100 && m.sig_len == 50, "good trailer: %s", e.msg);
+		      m.sig_offset == 100 && m.sig_len == 50,
+	      "good trailer: %s", e.msg);
 
 	CHECK(parse(buf, 100, &m, &e) == 0 && !m.is_signed && m.content_len == 100, "unsigned");
 

@@ -79,7 +79,8 @@ static void test_pin(void)
 	close(fd);
 	CHECK(asprintf(&uri, "pkcs11:token=t?pin-source=file:%s", path) > 0, "asprintf");
 	CHECK(km_uri_parse(uri, &u, &e) == 0, "parse");
-	CHECK(km_uri_pin(&u, "KMSIGN_TEST_NO_SUCH_ENV", &pin, &e) == 0 && pin && streq(pin, "s3cret"),
+	CHECK(km_uri_pin(&u, "KMSIGN_TEST_NO_SUCH_ENV", &pin, &e) == 0 && pin &&
+		      streq(pin, "s3cret"),
 	      "pin-source: %s", e.msg);
 	km_pin_free(pin);
 	km_uri_clear(&u);
@@ -94,7 +95,8 @@ static void test_pin(void)
 	km_uri_clear(&u);
 
 	CHECK(km_uri_parse("pkcs11:token=t?pin-source=/nonexistent/pin", &u, &e) == 0, "parse");
-	CHECK(km_uri_pin(&u, NULL, &pin, &e) < 0 && strstr(e.msg, "pin-source"), "missing pin file");
+	CHECK(km_uri_pin(&u, NULL, &pin, &e) < 0 && strstr(e.msg, "pin-source"),
+	      "missing pin file");
 	km_uri_clear(&u);
 }
 

@@ -1,4 +1,5 @@
-/* kms-sim: KMS-like conditions from KMS_SIM_* (latency, throttling, quotas, faults) and the call counters. */
+/* kms-sim: KMS-like conditions from KMS_SIM_* (latency, throttling, quotas, faults) and the call
+ * counters. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -48,7 +48,8 @@ static bool common_attr(const struct sim_slot *s, CK_ATTRIBUTE_TYPE type, struct
 	}
 }
 
-/* Exactly the attributes aws-kms-pkcs11 answers for its key; everything else is invalid there too. */
+/* Exactly the attributes aws-kms-pkcs11 answers for its key; everything else is invalid there too.
+ */
 static bool key_attr(const struct sim_slot *s, CK_ATTRIBUTE_TYPE type, struct sim_attr *v)
 {
 	switch (type) {
@@ -175,8 +176,7 @@ static void get_public_key_round_trip(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj,
 	}
 }
 
-CK_RV C_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE *tmpl,
-			  CK_ULONG n)
+CK_RV C_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE *tmpl, CK_ULONG n)
 {
 	struct sim_session *sess;
 	struct sim_slot *s;

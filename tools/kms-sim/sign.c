@@ -1,4 +1,5 @@
-/* kms-sim: CKM_RSA_PKCS and CKM_ECDSA signing as aws-kms-pkcs11 asks KMS for it (MessageType=DIGEST). */
+/* kms-sim: CKM_RSA_PKCS and CKM_ECDSA signing as aws-kms-pkcs11 asks KMS for it
+ * (MessageType=DIGEST). */
 #include <string.h>
 #include <time.h>
 
@@ -47,15 +48,18 @@ static CK_RV rsa_request(struct sign_req *r)
 	if (!strip_prefix(r, di_sha256, sizeof(di_sha256), EVP_sha256()) &&
 	    !strip_prefix(r, di_sha384, sizeof(di_sha384), EVP_sha384()) &&
 	    !strip_prefix(r, di_sha512, sizeof(di_sha512), EVP_sha512()))
-		r->md = r->len <= 32 ? EVP_sha256() : r->len <= 48 ? EVP_sha384() :
-			r->len <= 64 ? EVP_sha512() : NULL;
+		r->md = r->len <= 32   ? EVP_sha256()
+			: r->len <= 48 ? EVP_sha384()
+			: r->len <= 64 ? EVP_sha512()
+				       : NULL;
 	if (!r->md) {
 		sim_debug("Invalid data length for RSA signature: %zu", r->len);
 		return CKR_ARGUMENTS_BAD;
 	}
 	if (r->len != (size_t)EVP_MD_size(r->md)) {
 		sim_debug("Error signing: ValidationException: Digest is invalid length for "
-			  "algorithm RSASSA_PKCS1_V1_5_%s", EVP_MD_name(r->md));
+			  "algorithm RSASSA_PKCS1_V1_5_%s",
+			  EVP_MD_name(r->md));
 		return CKR_FUNCTION_FAILED;
 	}
 	return CKR_OK;
@@ -68,13 +72,15 @@ static CK_RV make_request(const struct sim_slot *s, CK_MECHANISM_TYPE mech, stru
 	/* The curve fixes the algorithm: ECDSA_SHA_256 for P-256, and so on. */
 	if (r->len != s->digest_len) {
 		sim_debug("Error signing: ValidationException: Digest is invalid length for "
-			  "algorithm ECDSA_SHA_%zu", s->digest_len * 8);
+			  "algorithm ECDSA_SHA_%zu",
+			  s->digest_len * 8);
 		return CKR_FUNCTION_FAILED;
 	}
 	return CKR_OK;
 }
 
-/* The length C_Sign reports: the modulus size, or r||s; the old unpadded build reported ECDSA_size. */
+/* The length C_Sign reports: the modulus size, or r||s; the old unpadded build reported ECDSA_size.
+ */
 static size_t sig_len(const struct sim_slot *s, const struct sim_kms *k)
 {
 	if (s->key_type == CKK_RSA)

@@ -1,4 +1,5 @@
-/* kms-sim: a PKCS#11 module that behaves as aws-kms-pkcs11 does, with a local key and KMS-like conditions. */
+/* kms-sim: a PKCS#11 module that behaves as aws-kms-pkcs11 does, with a local key and KMS-like
+ * conditions. */
 #pragma once
 
 #include <pthread.h>
@@ -12,7 +13,7 @@
 #include "macros.h"
 
 /* The object handles aws-kms-pkcs11 uses in every token. */
-#define SIM_KEY_HANDLE 1UL
+#define SIM_KEY_HANDLE	1UL
 #define SIM_CERT_HANDLE 2UL
 
 struct sim_bytes {
@@ -21,11 +22,11 @@ struct sim_bytes {
 };
 
 struct sim_slot {
-	char *label; /* token label and CKA_LABEL: the slot label, else the key id */
+	char *label;  /* token label and CKA_LABEL: the slot label, else the key id */
 	char *key_id; /* CKA_ID: the kms_key_id bytes */
 	EVP_PKEY *key;
 	CK_KEY_TYPE key_type;
-	size_t field_len; /* EC: bytes of r and of s */
+	size_t field_len;  /* EC: bytes of r and of s */
 	size_t digest_len; /* EC: the digest size the curve's KMS algorithm takes */
 	/* Public attributes, DER or big-endian, computed once at C_Initialize. */
 	struct sim_bytes modulus, exponent, ec_params, ec_point;

@@ -1,4 +1,5 @@
-/* kms-sim: one token per aws-kms-pkcs11 config slot, its key from sim_key_file and its optional certificate. */
+/* kms-sim: one token per aws-kms-pkcs11 config slot, its key from sim_key_file and its optional
+ * certificate. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -30,12 +30,12 @@ struct cert_args {
 };
 
 static const struct option options[] = {
-	{ "key", required_argument, NULL, 'k' },	{ "genkey", required_argument, NULL, 'g' },
-	{ "days", required_argument, NULL, 'D' },	{ "source", required_argument, NULL, 'S' },
-	{ "store", required_argument, NULL, 'T' },	{ "aws-config", required_argument, NULL, 'A' },
-	{ "output", required_argument, NULL, 'o' },	{ "outform", required_argument, NULL, 'F' },
-	{ "quiet", no_argument, NULL, 'q' },		{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },		{ 0 }
+	{ "key", required_argument, NULL, 'k' },    { "genkey", required_argument, NULL, 'g' },
+	{ "days", required_argument, NULL, 'D' },   { "source", required_argument, NULL, 'S' },
+	{ "store", required_argument, NULL, 'T' },  { "aws-config", required_argument, NULL, 'A' },
+	{ "output", required_argument, NULL, 'o' }, { "outform", required_argument, NULL, 'F' },
+	{ "quiet", no_argument, NULL, 'q' },	    { "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },	    { 0 }
 };
 
 static void help(void)
@@ -45,7 +45,8 @@ static void help(void)
 	       "self-sign one through the token (the private key never leaves it).\n\n"
 	       "  -k, --key KEY          pkcs11: URI of the key (or a PEM key file)\n"
 	       "      --source SRC       auto (default: token, else self-sign), token, self-sign\n"
-	       "      --genkey FILE      subject fields for a self-signed certificate (x509.genkey)\n"
+	       "      --genkey FILE      subject fields for a self-signed certificate "
+	       "(x509.genkey)\n"
 	       "      --days N           validity of a self-signed certificate (default 36500)\n"
 	       "      --store WHERE      none (default), token (a certificate object), or config\n"
 	       "                         (next to the aws-kms-pkcs11 config, as certificate_path)\n"
@@ -77,18 +78,49 @@ static int parse_args(int argc, char *argv[], struct cert_args *a)
 	*a = (struct cert_args){ .days = 0 };
 	while ((c = getopt_long(argc, argv, "k:o:qvh", options, NULL)) != -1) {
 		switch (c) {
-		case 'k': a->key = optarg; break;
-		case 'g': a->genkey = optarg; break;
-		case 'A': a->aws_config = optarg; break;
-		case 'o': a->out = optarg; break;
-		case 'D': if ((a->days = km_parse_count("--days", optarg, 1, 73000)) < 0) return -1; break;
-		case 'S': if ((v = pick("--source", optarg, sources, 3)) < 0) return -1; a->source = v; break;
-		case 'T': if ((v = pick("--store", optarg, stores, 3)) < 0) return -1; a->store = v; break;
-		case 'F': if ((v = pick("--outform", optarg, forms, 2)) < 0) return -1; a->der = v; break;
-		case 'q': a->quiet = true; km_log_set_level(KM_LOG_ERR); break;
-		case 'v': km_log_set_level(KM_LOG_DBG); break;
-		case 'h': help(); exit(EXIT_SUCCESS);
-		default: return -1;
+		case 'k':
+			a->key = optarg;
+			break;
+		case 'g':
+			a->genkey = optarg;
+			break;
+		case 'A':
+			a->aws_config = optarg;
+			break;
+		case 'o':
+			a->out = optarg;
+			break;
+		case 'D':
+			if ((a->days = km_parse_count("--days", optarg, 1, 73000)) < 0)
+				return -1;
+			break;
+		case 'S':
+			if ((v = pick("--source", optarg, sources, 3)) < 0)
+				return -1;
+			a->source = v;
+			break;
+		case 'T':
+			if ((v = pick("--store", optarg, stores, 3)) < 0)
+				return -1;
+			a->store = v;
+			break;
+		case 'F':
+			if ((v = pick("--outform", optarg, forms, 2)) < 0)
+				return -1;
+			a->der = v;
+			break;
+		case 'q':
+			a->quiet = true;
+			km_log_set_level(KM_LOG_ERR);
+			break;
+		case 'v':
+			km_log_set_level(KM_LOG_DBG);
+			break;
+		case 'h':
+			help();
+			exit(EXIT_SUCCESS);
+		default:
+			return -1;
 		}
 	}
 	if (!a->key || optind != argc) {
@@ -133,8 +165,7 @@ static const EVP_MD *cert_md(struct km_signer *s)
 	return bits <= 384 ? EVP_sha384() : EVP_sha512();
 }
 
-static int self_sign(const struct cert_args *a, struct km_signer *s, X509 **cert,
-		     struct km_err *e)
+static int self_sign(const struct cert_args *a, struct km_signer *s, X509 **cert, struct km_err *e)
 {
 	struct km_genkey gk;
 	struct km_selfsign p = { .md = cert_md(s) };
@@ -200,8 +231,8 @@ static int store_config(const struct cert_args *a, struct km_signer *s, X509 *ce
 	if (r == 0)
 		r = km_awscfg_set_certificate_path(cfg, km_token_label(t), pem, e);
 	if (r == 0 && !a->quiet)
-		fprintf(stderr, "kmsign: stored the certificate in %s (certificate_path in %s)\n", pem,
-			cfg);
+		fprintf(stderr, "kmsign: stored the certificate in %s (certificate_path in %s)\n",
+			pem, cfg);
 	return r;
 }
 

@@ -15,12 +15,13 @@
 #include "signer.h"
 #include "uri.h"
 
-static const struct option options[] = {
-	{ "key", required_argument, NULL, 'k' }, { "cert", required_argument, NULL, 'c' },
-	{ "hash", required_argument, NULL, 'a' }, { "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
-	{ 0 }
-};
+static const struct option options[] = { { "key", required_argument, NULL, 'k' },
+					 { "cert", required_argument, NULL, 'c' },
+					 { "hash", required_argument, NULL, 'a' },
+					 { "quiet", no_argument, NULL, 'q' },
+					 { "verbose", no_argument, NULL, 'v' },
+					 { "help", no_argument, NULL, 'h' },
+					 { 0 } };
 
 struct doctor {
 	const char *key, *cert_path, *hash;
@@ -44,8 +45,7 @@ static void help(void)
 	       "Exits 0 when every check passes. See kmsign-doctor(1).\n");
 }
 
-static void check(struct doctor *d, bool ok, const char *what, const char *fmt, ...)
-	_printf_(4, 5);
+static void check(struct doctor *d, bool ok, const char *what, const char *fmt, ...) _printf_(4, 5);
 static void check(struct doctor *d, bool ok, const char *what, const char *fmt, ...)
 {
 	va_list ap;
@@ -74,7 +74,8 @@ static bool check_key(struct doctor *d)
 	}
 	t = km_signer_token(d->signer);
 	if (!t) {
-		check(d, true, "key", "%s (%s, key file)", shown ? shown : "", km_signer_describe(d->signer));
+		check(d, true, "key", "%s (%s, key file)", shown ? shown : "",
+		      km_signer_describe(d->signer));
 		return true;
 	}
 	km_token_key_id(t, id, sizeof(id));
@@ -154,13 +155,26 @@ static int cmd_doctor(int argc, char *argv[])
 
 	while ((c = getopt_long(argc, argv, "k:c:a:qvh", options, NULL)) != -1) {
 		switch (c) {
-		case 'k': d.key = optarg; break;
-		case 'c': d.cert_path = optarg; break;
-		case 'a': d.hash = optarg; break;
-		case 'q': d.quiet = true; break;
-		case 'v': km_log_set_level(KM_LOG_DBG); break;
-		case 'h': help(); return EXIT_SUCCESS;
-		default: return KM_EXIT_USAGE;
+		case 'k':
+			d.key = optarg;
+			break;
+		case 'c':
+			d.cert_path = optarg;
+			break;
+		case 'a':
+			d.hash = optarg;
+			break;
+		case 'q':
+			d.quiet = true;
+			break;
+		case 'v':
+			km_log_set_level(KM_LOG_DBG);
+			break;
+		case 'h':
+			help();
+			return EXIT_SUCCESS;
+		default:
+			return KM_EXIT_USAGE;
 		}
 	}
 	if (!d.key || optind != argc) {
@@ -173,7 +187,8 @@ static int cmd_doctor(int argc, char *argv[])
 		check_cert(&d);
 		check_signature(&d);
 	}
-	printf("%s\n", d.failures ? "verdict: NOT ready to sign modules" : "verdict: ready to sign modules");
+	printf("%s\n", d.failures ? "verdict: NOT ready to sign modules"
+				  : "verdict: ready to sign modules");
 	X509_free(d.cert);
 	km_signer_free(d.signer);
 	return d.failures ? KM_EXIT_FAILURE : EXIT_SUCCESS;

@@ -1,4 +1,5 @@
-/* kmsign embed: put the certificate into a kernel, and list the certificates a kernel image holds. */
+/* kmsign embed: put the certificate into a kernel, and list the certificates a kernel image holds.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -19,13 +20,16 @@ struct embed_args {
 	bool json;
 };
 
-static const struct option options[] = {
-	{ "der", required_argument, NULL, 'D' },	 { "output", required_argument, NULL, 'o' },
-	{ "insert", required_argument, NULL, 'I' },	 { "vmlinux", required_argument, NULL, 'V' },
-	{ "system-map", required_argument, NULL, 'M' }, { "list", required_argument, NULL, 'L' },
-	{ "extract", required_argument, NULL, 'X' },	 { "json", no_argument, NULL, 'J' },
-	{ "help", no_argument, NULL, 'h' },		 { 0 }
-};
+static const struct option options[] = { { "der", required_argument, NULL, 'D' },
+					 { "output", required_argument, NULL, 'o' },
+					 { "insert", required_argument, NULL, 'I' },
+					 { "vmlinux", required_argument, NULL, 'V' },
+					 { "system-map", required_argument, NULL, 'M' },
+					 { "list", required_argument, NULL, 'L' },
+					 { "extract", required_argument, NULL, 'X' },
+					 { "json", no_argument, NULL, 'J' },
+					 { "help", no_argument, NULL, 'h' },
+					 { 0 } };
 
 static void help(void)
 {
@@ -34,7 +38,8 @@ static void help(void)
 	       "       kmsign embed --list IMAGE [--json] [--extract DIR]\n\n"
 	       "  --der CERT      convert CERT (PEM or DER) to the DER file that\n"
 	       "                  certs/system_certificates.S includes\n"
-	       "  --insert CERT   fill the CONFIG_SYSTEM_EXTRA_CERTIFICATE area of a built vmlinux,\n"
+	       "  --insert CERT   fill the CONFIG_SYSTEM_EXTRA_CERTIFICATE area of a built "
+	       "vmlinux,\n"
 	       "                  as scripts/insert-sys-cert does (idempotent)\n"
 	       "  --list IMAGE    list the certificates in a vmlinux, bzImage or vmlinuz\n"
 	       "  --extract DIR   with --list: write them to DIR/cert-N.der\n"
@@ -58,16 +63,41 @@ static int parse_args(int argc, char *argv[], struct embed_args *a)
 	memset(a, 0, sizeof(*a));
 	while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
 		switch (c) {
-		case 'D': a->cert = optarg; if (set_mode(a, MODE_DER) < 0) return -1; break;
-		case 'I': a->cert = optarg; if (set_mode(a, MODE_INSERT) < 0) return -1; break;
-		case 'L': a->image = optarg; if (set_mode(a, MODE_LIST) < 0) return -1; break;
-		case 'o': a->out = optarg; break;
-		case 'V': a->vmlinux = optarg; break;
-		case 'M': a->system_map = optarg; break;
-		case 'X': a->extract = optarg; break;
-		case 'J': a->json = true; break;
-		case 'h': help(); exit(EXIT_SUCCESS);
-		default: return -1;
+		case 'D':
+			a->cert = optarg;
+			if (set_mode(a, MODE_DER) < 0)
+				return -1;
+			break;
+		case 'I':
+			a->cert = optarg;
+			if (set_mode(a, MODE_INSERT) < 0)
+				return -1;
+			break;
+		case 'L':
+			a->image = optarg;
+			if (set_mode(a, MODE_LIST) < 0)
+				return -1;
+			break;
+		case 'o':
+			a->out = optarg;
+			break;
+		case 'V':
+			a->vmlinux = optarg;
+			break;
+		case 'M':
+			a->system_map = optarg;
+			break;
+		case 'X':
+			a->extract = optarg;
+			break;
+		case 'J':
+			a->json = true;
+			break;
+		case 'h':
+			help();
+			exit(EXIT_SUCCESS);
+		default:
+			return -1;
 		}
 	}
 	if (optind != argc || a->mode == MODE_NONE || (a->mode == MODE_DER && !a->out) ||
@@ -119,7 +149,7 @@ static json_object *cert_json(X509 *x)
 	return o;
 }
 
-static void print_certs(STACK_OF(X509) *sk, bool as_json)
+static void print_certs(STACK_OF(X509) * sk, bool as_json)
 {
 	json_object *arr = as_json ? json_object_new_array() : NULL;
 	int i;
@@ -143,7 +173,7 @@ static void print_certs(STACK_OF(X509) *sk, bool as_json)
 	}
 }
 
-static int extract(STACK_OF(X509) *sk, const char *dir, struct km_err *e)
+static int extract(STACK_OF(X509) * sk, const char *dir, struct km_err *e)
 {
 	int i, r = 0;
 
@@ -158,7 +188,7 @@ static int extract(STACK_OF(X509) *sk, const char *dir, struct km_err *e)
 
 static int do_list(const struct embed_args *a, struct km_err *e)
 {
-	STACK_OF(X509) *sk;
+	STACK_OF(X509) * sk;
 	int r = km_kimage_load_certs(a->image, &sk, e);
 
 	if (r < 0)
@@ -180,8 +210,9 @@ static int cmd_embed(int argc, char *argv[])
 
 	if (parse_args(argc, argv, &a) < 0)
 		return KM_EXIT_USAGE;
-	r = a.mode == MODE_DER ? do_der(&a, &e) : a.mode == MODE_INSERT ? do_insert(&a, &e) :
-								   do_list(&a, &e);
+	r = a.mode == MODE_DER	    ? do_der(&a, &e)
+	    : a.mode == MODE_INSERT ? do_insert(&a, &e)
+				    : do_list(&a, &e);
 	if (r < 0)
 		km_log_err(&e);
 	return r < 0 ? KM_EXIT_FAILURE : EXIT_SUCCESS;

@@ -9,20 +9,22 @@
 #include "kmsign.h"
 
 static const struct kmsign_cmd *const commands[] = {
-	&kmsign_cmd_sign,   &kmsign_cmd_sign_file, &kmsign_cmd_verify, &kmsign_cmd_genkey,
-	&kmsign_cmd_cert,   &kmsign_cmd_embed,     &kmsign_cmd_doctor,
+	&kmsign_cmd_sign, &kmsign_cmd_sign_file, &kmsign_cmd_verify, &kmsign_cmd_genkey,
+	&kmsign_cmd_cert, &kmsign_cmd_embed,	 &kmsign_cmd_doctor,
 };
 
 static void usage(FILE *out)
 {
 	size_t i;
 
-	fprintf(out, "Usage: kmsign [--version] [--help] COMMAND [ARGS]\n\n"
-		     "Sign Linux kernel modules with a key kept in a PKCS#11 token or a cloud KMS.\n\n"
-		     "Commands:\n");
+	fprintf(out,
+		"Usage: kmsign [--version] [--help] COMMAND [ARGS]\n\n"
+		"Sign Linux kernel modules with a key kept in a PKCS#11 token or a cloud KMS.\n\n"
+		"Commands:\n");
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->help);
-	fprintf(out, "\nRun 'kmsign COMMAND --help' for the options of a command; see kmsign(1).\n");
+	fprintf(out,
+		"\nRun 'kmsign COMMAND --help' for the options of a command; see kmsign(1).\n");
 }
 
 static const struct kmsign_cmd *find_command(const char *name)

@@ -36,4 +36,4 @@ void km_log_err(const struct km_err *e);
 
 /* Exit codes: 0 ok, 1 a failure of the work (a module did not verify), 2 bad usage. */
 #define KM_EXIT_FAILURE 1
-#define KM_EXIT_USAGE 2
+#define KM_EXIT_USAGE	2

@@ -13,7 +13,7 @@
 #include "modlist.h"
 #include "modsign.h"
 
-#define MAX_JOBS 256
+#define MAX_JOBS	   256
 #define MAX_SHOWN_FAILURES 20
 
 /* Set by SIGINT/SIGTERM: finish the modules in hand, start no more. */
@@ -152,20 +152,22 @@ static void report(const struct batch *b, struct km_signer *signer, double secs,
 	km_signer_stats(signer, &signs, &retries);
 	/* With one module the error line says it all; with -q errors are all there is. */
 	if (!quiet && (b->mods->count > 1 || !b->failed))
-		fprintf(stderr, "kmsign: signed %lu of %zu modules in %.1f s, %.0f signatures/s, %lu retries%s\n",
+		fprintf(stderr,
+			"kmsign: signed %lu of %zu modules in %.1f s, %.0f signatures/s, %lu "
+			"retries%s\n",
 			b->done - b->failed, b->mods->count, secs,
 			secs > 0 ? (b->done - b->failed) / secs : 0.0, retries,
 			b->resigned ? " (old signatures replaced)" : "");
 }
 
 static const struct option options[] = {
-	{ "key", required_argument, NULL, 'k' },   { "cert", required_argument, NULL, 'c' },
-	{ "hash", required_argument, NULL, 'a' },  { "keyid", no_argument, NULL, 'K' },
-	{ "detached", no_argument, NULL, 'd' },	   { "jobs", required_argument, NULL, 'j' },
+	{ "key", required_argument, NULL, 'k' },      { "cert", required_argument, NULL, 'c' },
+	{ "hash", required_argument, NULL, 'a' },     { "keyid", no_argument, NULL, 'K' },
+	{ "detached", no_argument, NULL, 'd' },	      { "jobs", required_argument, NULL, 'j' },
 	{ "max-rate", required_argument, NULL, 'r' }, { "retries", required_argument, NULL, 'R' },
-	{ "progress", no_argument, NULL, 'P' },	   { "no-progress", no_argument, NULL, 'N' },
-	{ "quiet", no_argument, NULL, 'q' },	   { "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },	   { 0 }
+	{ "progress", no_argument, NULL, 'P' },	      { "no-progress", no_argument, NULL, 'N' },
+	{ "quiet", no_argument, NULL, 'q' },	      { "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },	      { 0 }
 };
 
 static void help(void)
@@ -177,7 +179,8 @@ static void help(void)
 	       "  -a, --hash HASH      sha1, sha224, sha256 (default), sha384 or sha512\n"
 	       "      --keyid          identify the signer by subjectKeyIdentifier (sign-file -k)\n"
 	       "      --detached       write MODULE.p7s only; leave modules untouched\n"
-	       "  -j, --jobs N         parallel signers (default 16 for tokens, CPUs for key files)\n"
+	       "  -j, --jobs N         parallel signers (default 16 for tokens, CPUs for key "
+	       "files)\n"
 	       "      --max-rate R     at most R signatures per second (default: no limit)\n"
 	       "      --retries N      attempts after a transient token failure (default 6)\n"
 	       "      --progress, --no-progress   force or suppress the progress bar\n"
@@ -202,20 +205,51 @@ static int parse_args(int argc, char *argv[], struct sign_args *a)
 	*a = (struct sign_args){ .hash = "sha256", .progress = -1, .jobs = 0, .retries = 6 };
 	while ((c = getopt_long(argc, argv, "k:c:a:j:qvh", options, NULL)) != -1) {
 		switch (c) {
-		case 'k': a->key = optarg; break;
-		case 'c': a->cert = optarg; break;
-		case 'a': a->hash = optarg; break;
-		case 'K': a->keyid = true; break;
-		case 'd': a->detached = true; break;
-		case 'j': if ((a->jobs = km_parse_count("--jobs", optarg, 1, MAX_JOBS)) < 0) return -1; break;
-		case 'R': if ((a->retries = km_parse_count("--retries", optarg, 0, 100)) < 0) return -1; break;
-		case 'r': if ((a->max_rate = km_parse_rate("--max-rate", optarg)) < 0) return -1; break;
-		case 'P': a->progress = 1; break;
-		case 'N': a->progress = 0; break;
-		case 'q': a->quiet = true; km_log_set_level(KM_LOG_ERR); break;
-		case 'v': km_log_set_level(KM_LOG_DBG); break;
-		case 'h': help(); exit(EXIT_SUCCESS);
-		default: return -1;
+		case 'k':
+			a->key = optarg;
+			break;
+		case 'c':
+			a->cert = optarg;
+			break;
+		case 'a':
+			a->hash = optarg;
+			break;
+		case 'K':
+			a->keyid = true;
+			break;
+		case 'd':
+			a->detached = true;
+			break;
+		case 'j':
+			if ((a->jobs = km_parse_count("--jobs", optarg, 1, MAX_JOBS)) < 0)
+				return -1;
+			break;
+		case 'R':
+			if ((a->retries = km_parse_count("--retries", optarg, 0, 100)) < 0)
+				return -1;
+			break;
+		case 'r':
+			if ((a->max_rate = km_parse_rate("--max-rate", optarg)) < 0)
+				return -1;
+			break;
+		case 'P':
+			a->progress = 1;
+			break;
+		case 'N':
+			a->progress = 0;
+			break;
+		case 'q':
+			a->quiet = true;
+			km_log_set_level(KM_LOG_ERR);
+			break;
+		case 'v':
+			km_log_set_level(KM_LOG_DBG);
+			break;
+		case 'h':
+			help();
+			exit(EXIT_SUCCESS);
+		default:
+			return -1;
 		}
 	}
 	if (!a->key || !a->cert || optind >= argc) {
@@ -253,8 +287,11 @@ static int do_sign(const struct sign_args *a, struct km_modlist *mods)
 	const EVP_MD *md = km_md_by_name(a->hash);
 	struct km_signer *signer;
 	struct km_sign_opts o = { .md = md, .keyid = a->keyid, .detached = a->detached };
-	struct km_sign_policy pol = { .max_rate = a->max_rate, .retries = (unsigned int)a->retries,
-				      .backoff_ms = 50, .backoff_max_ms = 5000, .deadline_ms = 120000 };
+	struct km_sign_policy pol = { .max_rate = a->max_rate,
+				      .retries = (unsigned int)a->retries,
+				      .backoff_ms = 50,
+				      .backoff_max_ms = 5000,
+				      .deadline_ms = 120000 };
 	struct batch b = { .opts = &o, .mods = mods };
 	bool bar = want_bar(a);
 	double start;
@@ -273,8 +310,11 @@ static int do_sign(const struct sign_args *a, struct km_modlist *mods)
 	pthread_mutex_init(&b.lock, NULL);
 	pthread_cond_init(&b.progress, NULL);
 	start = now();
-	rc = run_batch(&b, a->jobs ? (unsigned int)a->jobs : km_signer_token(signer) ? 16 :
-		       (unsigned int)sysconf(_SC_NPROCESSORS_ONLN), bar);
+	rc = run_batch(&b,
+		       a->jobs			 ? (unsigned int)a->jobs
+		       : km_signer_token(signer) ? 16
+						 : (unsigned int)sysconf(_SC_NPROCESSORS_ONLN),
+		       bar);
 	report(&b, signer, now() - start, a->quiet);
 	rc = rc < 0 || b.failed || b.done < mods->count ? KM_EXIT_FAILURE : EXIT_SUCCESS;
 	for (size_t i = 0; i < mods->count; i++)

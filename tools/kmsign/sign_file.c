@@ -42,11 +42,21 @@ static int parse(int argc, char *argv[], struct sf_args *a)
 	}
 	while ((c = getopt(argc, argv, "sdpk")) != -1) {
 		switch (c) {
-		case 's': a->raw = true; break;
-		case 'p': a->save = true; break;
-		case 'd': a->detached = a->save = true; break;
-		case 'k': a->keyid = true; break;
-		default: usage(stderr); return -1;
+		case 's':
+			a->raw = true;
+			break;
+		case 'p':
+			a->save = true;
+			break;
+		case 'd':
+			a->detached = a->save = true;
+			break;
+		case 'k':
+			a->keyid = true;
+			break;
+		default:
+			usage(stderr);
+			return -1;
 		}
 	}
 	argv += optind;
@@ -94,8 +104,9 @@ static int sign_raw(const struct sf_args *a)
 static int sign_key(const struct sf_args *a)
 {
 	const EVP_MD *md = km_md_by_name(a->hash);
-	struct km_sign_opts o = { .md = md, .keyid = a->keyid, .save_p7s = a->save,
-				  .detached = a->detached };
+	struct km_sign_opts o = {
+		.md = md, .keyid = a->keyid, .save_p7s = a->save, .detached = a->detached
+	};
 	struct km_sign_result res;
 	struct km_err e = { 0 };
 	int r;

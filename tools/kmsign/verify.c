@@ -12,12 +12,13 @@
 #include "modlist.h"
 #include "modverify.h"
 
-static const struct option options[] = {
-	{ "cert", required_argument, NULL, 'c' }, { "kernel", required_argument, NULL, 'K' },
-	{ "json", no_argument, NULL, 'J' },	  { "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },	  { "help", no_argument, NULL, 'h' },
-	{ 0 }
-};
+static const struct option options[] = { { "cert", required_argument, NULL, 'c' },
+					 { "kernel", required_argument, NULL, 'K' },
+					 { "json", no_argument, NULL, 'J' },
+					 { "quiet", no_argument, NULL, 'q' },
+					 { "verbose", no_argument, NULL, 'v' },
+					 { "help", no_argument, NULL, 'h' },
+					 { 0 } };
 
 static void help(void)
 {
@@ -33,11 +34,11 @@ static void help(void)
 }
 
 struct verify_args {
-	STACK_OF(X509) *certs;
+	STACK_OF(X509) * certs;
 	bool json, quiet;
 };
 
-static int add_certs(STACK_OF(X509) *dst, STACK_OF(X509) *src)
+static int add_certs(STACK_OF(X509) * dst, STACK_OF(X509) * src)
 {
 	while (sk_X509_num(src) > 0)
 		if (!sk_X509_push(dst, sk_X509_shift(src)))
@@ -70,13 +71,28 @@ static int parse_args(int argc, char *argv[], struct verify_args *a)
 
 	while ((c = getopt_long(argc, argv, "c:qvh", options, NULL)) != -1) {
 		switch (c) {
-		case 'c': if (load_trust(a, optarg, false) < 0) return KM_EXIT_FAILURE; break;
-		case 'K': if (load_trust(a, optarg, true) < 0) return KM_EXIT_FAILURE; break;
-		case 'J': a->json = true; break;
-		case 'q': a->quiet = true; break;
-		case 'v': km_log_set_level(KM_LOG_DBG); break;
-		case 'h': help(); exit(EXIT_SUCCESS);
-		default: return KM_EXIT_USAGE;
+		case 'c':
+			if (load_trust(a, optarg, false) < 0)
+				return KM_EXIT_FAILURE;
+			break;
+		case 'K':
+			if (load_trust(a, optarg, true) < 0)
+				return KM_EXIT_FAILURE;
+			break;
+		case 'J':
+			a->json = true;
+			break;
+		case 'q':
+			a->quiet = true;
+			break;
+		case 'v':
+			km_log_set_level(KM_LOG_DBG);
+			break;
+		case 'h':
+			help();
+			exit(EXIT_SUCCESS);
+		default:
+			return KM_EXIT_USAGE;
 		}
 	}
 	if (sk_X509_num(a->certs) == 0 || optind >= argc) {
@@ -144,7 +160,7 @@ static int verify_all(const struct verify_args *a, const struct km_modlist *mods
 	}
 	if (arr) {
 		puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
-							 JSON_C_TO_STRING_NOSLASHESCAPE));
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(arr);
 	} else if (!a->quiet || bad) {
 		fprintf(stderr, "kmsign: verified %zu modules: %zu OK, %zu failed\n", mods->count,

@@ -15,7 +15,7 @@
 #include "awscfg.h"
 #include "fileio.h"
 
-#define CONFIG_MAX (1024 * 1024)
+#define CONFIG_MAX	(1024 * 1024)
 #define TOKEN_LABEL_MAX 32
 
 static void json_putp(struct json_object **o)
@@ -328,7 +328,8 @@ static struct json_object *find_slot_json(struct json_object *root, const char *
 
 		if (!json_object_is_type(s, json_type_object))
 			continue;
-		m = name_matches(name_of(get_str(s, "label"), get_str(s, "kms_key_id")), token_label);
+		m = name_matches(name_of(get_str(s, "label"), get_str(s, "kms_key_id")),
+				 token_label);
 		if (m == 2)
 			return s;
 		if (m == 1 && !prefix)
@@ -344,7 +345,8 @@ static int absolute_path(const char *path, char **out, struct km_err *e)
 	if (path[0] == '/')
 		*out = strdup(path);
 	else if (!getcwd(cwd, sizeof(cwd)))
-		return km_err_set(e, -errno, "cannot get the working directory: %s", strerror(errno));
+		return km_err_set(e, -errno, "cannot get the working directory: %s",
+				  strerror(errno));
 	else if (asprintf(out, "%s/%s", cwd, path) < 0)
 		*out = NULL;
 	return *out ? 0 : km_err_set(e, -ENOMEM, "out of memory");
@@ -353,8 +355,8 @@ static int absolute_path(const char *path, char **out, struct km_err *e)
 static int write_json(const char *path, const char *shown, struct json_object *root,
 		      struct km_err *e)
 {
-	const int flags = JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_PRETTY |
-			  JSON_C_TO_STRING_NOSLASHESCAPE;
+	const int flags =
+		JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE;
 	const char *text = json_object_to_json_string_ext(root, flags);
 	struct km_tmpfile t;
 	struct stat st;

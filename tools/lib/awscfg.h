@@ -17,7 +17,7 @@ struct km_awscfg_slot {
 	char *label;
 	char *kms_key_id;
 	char *aws_region;
-	char *certificate; /* base64 DER */
+	char *certificate;	/* base64 DER */
 	char *certificate_path; /* PEM file */
 	char *certificate_arn;
 	char *ca_arn;

@@ -52,10 +52,10 @@ int km_cert_load(const char *path, X509 **out, struct km_err *e)
 	return 0;
 }
 
-int km_cert_load_all(const char *path, STACK_OF(X509) **out, struct km_err *e)
+int km_cert_load_all(const char *path, STACK_OF(X509) * *out, struct km_err *e)
 {
 	_cleanup_free_ uint8_t *buf = NULL;
-	STACK_OF(X509) *sk;
+	STACK_OF(X509) * sk;
 	size_t len;
 	X509 *x;
 	BIO *b;

@@ -11,11 +11,11 @@
 #include "signer.h"
 
 /* The flags sign-file passes; the same flags give the same bytes. */
-#define SIGNFILE_CMS_FLAGS (CMS_NOCERTS | CMS_PARTIAL | CMS_BINARY | CMS_DETACHED | CMS_STREAM)
+#define SIGNFILE_CMS_FLAGS    (CMS_NOCERTS | CMS_PARTIAL | CMS_BINARY | CMS_DETACHED | CMS_STREAM)
 #define SIGNFILE_SIGNER_FLAGS (CMS_NOCERTS | CMS_BINARY | CMS_NOSMIMECAP | CMS_NOATTR)
 
-int km_cms_build(X509 *cert, const EVP_MD *md, bool keyid, const unsigned char *sig,
-		 size_t siglen, unsigned char **der, size_t *derlen, struct km_err *e)
+int km_cms_build(X509 *cert, const EVP_MD *md, bool keyid, const unsigned char *sig, size_t siglen,
+		 unsigned char **der, size_t *derlen, struct km_err *e)
 {
 	CMS_ContentInfo *cms = CMS_sign(NULL, NULL, NULL, NULL, SIGNFILE_CMS_FLAGS);
 	CMS_SignerInfo *si;
@@ -34,7 +34,8 @@ int km_cms_build(X509 *cert, const EVP_MD *md, bool keyid, const unsigned char *
 	if (!si || !ASN1_STRING_set(CMS_SignerInfo_get0_signature(si), sig, (int)siglen)) {
 		CMS_ContentInfo_free(cms);
 		return km_err_ssl(e, -EINVAL, "cannot build the CMS signer%s",
-				  keyid ? " (does the certificate have a subjectKeyIdentifier?)" : "");
+				  keyid ? " (does the certificate have a subjectKeyIdentifier?)"
+					: "");
 	}
 	len = i2d_CMS_ContentInfo(cms, &out);
 	CMS_ContentInfo_free(cms);
@@ -63,8 +64,9 @@ static int parse(const unsigned char *der, size_t len, CMS_ContentInfo **out, st
 	content = CMS_get0_content(cms);
 	if (content && *content) {
 		CMS_ContentInfo_free(cms);
-		return km_err_set(e, -EBADMSG, "malformed signature: the CMS message is not "
-					       "detached (the kernel refuses it)");
+		return km_err_set(e, -EBADMSG,
+				  "malformed signature: the CMS message is not "
+				  "detached (the kernel refuses it)");
 	}
 	*out = cms;
 	return 0;
@@ -107,7 +109,7 @@ static void signer_id(CMS_SignerInfo *si, char *buf, size_t size)
 		km_hex(ASN1_STRING_get0_data(s), ASN1_STRING_length(s), buf, size);
 }
 
-static X509 *find_cert(CMS_SignerInfo *si, STACK_OF(X509) *certs)
+static X509 *find_cert(CMS_SignerInfo *si, STACK_OF(X509) * certs)
 {
 	int i;
 
@@ -125,8 +127,9 @@ static int verify_attrs(CMS_SignerInfo *si, X509 *cert, const unsigned char *dg,
 	ASN1_OCTET_STRING *md;
 
 	if (idx < 0)
-		return km_err_set(e, -EBADMSG, "malformed signature: signed attributes without a "
-					       "message digest");
+		return km_err_set(e, -EBADMSG,
+				  "malformed signature: signed attributes without a "
+				  "message digest");
 	md = X509_ATTRIBUTE_get0_data(CMS_signed_get_attr(si, idx), 0, V_ASN1_OCTET_STRING, NULL);
 	if (!md || (size_t)ASN1_STRING_length(md) != dlen ||
 	    memcmp(ASN1_STRING_get0_data(md), dg, dlen) != 0)
@@ -146,16 +149,16 @@ static int verify_signer(CMS_SignerInfo *si, X509 *cert, const unsigned char *dg
 		return verify_attrs(si, cert, dg, dlen, e);
 	if (km_verify_digest(X509_get0_pubkey(cert), signer_md(si), dg, dlen,
 			     ASN1_STRING_get0_data(sig), ASN1_STRING_length(sig), e) < 0)
-		return km_err_set(e, -EBADMSG, "bad signature: it does not match the module's "
-					       "contents");
+		return km_err_set(e, -EBADMSG,
+				  "bad signature: it does not match the module's "
+				  "contents");
 	return 0;
 }
 
-int km_cms_verify(const unsigned char *der, size_t len, STACK_OF(X509) *certs,
-		  const unsigned char *dg, size_t dlen, struct km_cms_verdict *v,
-		  struct km_err *e)
+int km_cms_verify(const unsigned char *der, size_t len, STACK_OF(X509) * certs,
+		  const unsigned char *dg, size_t dlen, struct km_cms_verdict *v, struct km_err *e)
 {
-	STACK_OF(CMS_SignerInfo) *sis;
+	STACK_OF(CMS_SignerInfo) * sis;
 	CMS_ContentInfo *cms;
 	int i, r = parse(der, len, &cms, e);
 
@@ -180,7 +183,9 @@ int km_cms_verify(const unsigned char *der, size_t len, STACK_OF(X509) *certs,
 	}
 	CMS_ContentInfo_free(cms);
 	if (r == -ENOKEY)
-		return km_err_set(e, -ENOKEY, "unknown key: signed by key %s, which none of the "
-					      "certificates holds", v->key_id[0] ? v->key_id : "?");
+		return km_err_set(e, -ENOKEY,
+				  "unknown key: signed by key %s, which none of the "
+				  "certificates holds",
+				  v->key_id[0] ? v->key_id : "?");
 	return r;
 }

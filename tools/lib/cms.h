@@ -16,8 +16,8 @@
  * hash, the bytes equal sign-file's (RSA PKCS#1 v1.5 is deterministic).
  * keyid selects the subjectKeyIdentifier form of the signer (sign-file -k).
  */
-int km_cms_build(X509 *cert, const EVP_MD *md, bool keyid, const unsigned char *sig,
-		 size_t siglen, unsigned char **der, size_t *derlen, struct km_err *e) _must_check_;
+int km_cms_build(X509 *cert, const EVP_MD *md, bool keyid, const unsigned char *sig, size_t siglen,
+		 unsigned char **der, size_t *derlen, struct km_err *e) _must_check_;
 
 /*
  * Finds the signer among certs and checks the signature over content_digest.
@@ -33,8 +33,9 @@ struct km_cms_verdict {
 };
 
 /* Parses the blob and returns its digest algorithm, for hashing the content. */
-int km_cms_digest_alg(const unsigned char *der, size_t len, const EVP_MD **md, struct km_err *e) _must_check_;
+int km_cms_digest_alg(const unsigned char *der, size_t len, const EVP_MD **md,
+		      struct km_err *e) _must_check_;
 
-int km_cms_verify(const unsigned char *der, size_t len, STACK_OF(X509) *certs,
+int km_cms_verify(const unsigned char *der, size_t len, STACK_OF(X509) * certs,
 		  const unsigned char *dg, size_t dlen, struct km_cms_verdict *v,
 		  struct km_err *e) _must_check_;

@@ -18,7 +18,10 @@ enum km_comp km_comp_detect(const uint8_t *b, size_t len)
 {
 	if (len >= 2 && b[0] == 0x1f && (b[1] == 0x8b || b[1] == 0x9e))
 		return KM_COMP_GZIP;
-	if (len >= 6 && memcmp(b, "\xfd" "7zXZ\0", 6) == 0)
+	if (len >= 6 && memcmp(b,
+			       "\xfd"
+			       "7zXZ\0",
+			       6) == 0)
 		return KM_COMP_XZ;
 	if (len >= 4 && memcmp(b, "\x28\xb5\x2f\xfd", 4) == 0)
 		return KM_COMP_ZSTD;
@@ -74,7 +77,8 @@ static int run_gzip(const uint8_t *in, size_t len, struct outbuf *o, struct km_e
 		zr = inflate(&z, Z_NO_FLUSH);
 		o->len = o->cap - z.avail_out;
 		if (zr != Z_OK && zr != Z_STREAM_END) {
-			km_err_set(e, -EBADMSG, "gzip: corrupt data (%s)", z.msg ? z.msg : "inflate");
+			km_err_set(e, -EBADMSG, "gzip: corrupt data (%s)",
+				   z.msg ? z.msg : "inflate");
 			break;
 		}
 		if (zr == Z_OK && z.avail_in == 0 && z.avail_out != 0) {
@@ -89,8 +93,8 @@ static int run_gzip(const uint8_t *in, size_t len, struct outbuf *o, struct km_e
 static int run_lzma(const uint8_t *in, size_t len, bool xz, struct outbuf *o, struct km_err *e)
 {
 	lzma_stream s = LZMA_STREAM_INIT;
-	lzma_ret lr = xz ? lzma_stream_decoder(&s, LZMA_MEMLIMIT, 0) :
-			   lzma_alone_decoder(&s, LZMA_MEMLIMIT);
+	lzma_ret lr = xz ? lzma_stream_decoder(&s, LZMA_MEMLIMIT, 0)
+			 : lzma_alone_decoder(&s, LZMA_MEMLIMIT);
 
 	if (lr != LZMA_OK)
 		return km_err_set(e, -ENOMEM, "xz: cannot initialise");
@@ -108,11 +112,11 @@ static int run_lzma(const uint8_t *in, size_t len, bool xz, struct outbuf *o, st
 	if (lr == LZMA_STREAM_END)
 		return 0;
 	if (lr == LZMA_MEMLIMIT_ERROR)
-		km_err_set(e, -EFBIG, "%s: the data asks for more than %llu MiB to unpack", xz ? "xz" : "lzma",
-			   LZMA_MEMLIMIT >> 20);
+		km_err_set(e, -EFBIG, "%s: the data asks for more than %llu MiB to unpack",
+			   xz ? "xz" : "lzma", LZMA_MEMLIMIT >> 20);
 	else if (lr != LZMA_OK)
-		km_err_set(e, -EBADMSG, "%s: corrupt or truncated data (error %d)", xz ? "xz" : "lzma",
-			   (int)lr);
+		km_err_set(e, -EBADMSG, "%s: corrupt or truncated data (error %d)",
+			   xz ? "xz" : "lzma", (int)lr);
 	return -EBADMSG;
 }
 
@@ -154,11 +158,20 @@ int km_decompress(const uint8_t *in, size_t len, enum km_comp kind, size_t max_o
 	int r;
 
 	switch (kind) {
-	case KM_COMP_GZIP: r = run_gzip(in, len, &o, e); break;
-	case KM_COMP_XZ: r = run_lzma(in, len, true, &o, e); break;
-	case KM_COMP_LZMA: r = run_lzma(in, len, false, &o, e); break;
-	case KM_COMP_ZSTD: r = run_zstd(in, len, &o, e); break;
-	default: r = km_err_set(e, -EINVAL, "not compressed data");
+	case KM_COMP_GZIP:
+		r = run_gzip(in, len, &o, e);
+		break;
+	case KM_COMP_XZ:
+		r = run_lzma(in, len, true, &o, e);
+		break;
+	case KM_COMP_LZMA:
+		r = run_lzma(in, len, false, &o, e);
+		break;
+	case KM_COMP_ZSTD:
+		r = run_zstd(in, len, &o, e);
+		break;
+	default:
+		r = km_err_set(e, -EINVAL, "not compressed data");
 	}
 	if (r < 0) {
 		free(o.data);

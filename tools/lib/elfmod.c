@@ -16,7 +16,8 @@ int km_reader_pread(const struct km_reader *r, void *dst, size_t len, uint64_t o
 	size_t done = 0;
 
 	if (off > r->len || len > r->len - off)
-		return km_err_set(e, -ENOEXEC, "not a kernel module: ELF data past the end of the file");
+		return km_err_set(e, -ENOEXEC,
+				  "not a kernel module: ELF data past the end of the file");
 	if (r->buf) {
 		memcpy(dst, r->buf + off, len);
 		return 0;
@@ -67,7 +68,8 @@ static int read_ehdr(const struct km_reader *r, struct elf_info *in, struct km_e
 		return km_err_set(e, -ENOEXEC, "not a kernel module: not an ELF file");
 	if ((ident[EI_CLASS] != ELFCLASS32 && ident[EI_CLASS] != ELFCLASS64) ||
 	    (ident[EI_DATA] != ELFDATA2LSB && ident[EI_DATA] != ELFDATA2MSB))
-		return km_err_set(e, -ENOEXEC, "not a kernel module: unknown ELF class or byte order");
+		return km_err_set(e, -ENOEXEC,
+				  "not a kernel module: unknown ELF class or byte order");
 	in->is64 = ident[EI_CLASS] == ELFCLASS64;
 	in->swap = (ident[EI_DATA] == ELFDATA2MSB) != (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
 	if (in->is64) {
@@ -143,8 +145,10 @@ int km_elf_check_module(const struct km_reader *r, struct km_err *e)
 	if (read_ehdr(r, &in, e) < 0)
 		return -ENOEXEC;
 	if (in.type != ET_REL)
-		return km_err_set(e, -ENOEXEC, "not a kernel module: ELF type %u, modules are "
-					       "relocatable objects (ET_REL)", in.type);
+		return km_err_set(e, -ENOEXEC,
+				  "not a kernel module: ELF type %u, modules are "
+				  "relocatable objects (ET_REL)",
+				  in.type);
 	if (in.shentsize != (in.is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr)) || in.shnum == 0 ||
 	    in.shstrndx >= in.shnum)
 		return km_err_set(e, -ENOEXEC, "not a kernel module: bad ELF section table");

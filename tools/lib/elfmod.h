@@ -8,9 +8,9 @@
 
 /* Random access to the bytes being checked: a file or a buffer. */
 struct km_reader {
-	int fd;		    /* used when buf is NULL */
+	int fd; /* used when buf is NULL */
 	const uint8_t *buf;
-	uint64_t len;	    /* bytes that belong to the module (signature excluded) */
+	uint64_t len; /* bytes that belong to the module (signature excluded) */
 };
 
 int km_reader_pread(const struct km_reader *r, void *dst, size_t len, uint64_t off,

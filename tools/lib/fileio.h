@@ -9,7 +9,8 @@
 #include "err.h"
 
 /* Reads a whole file; refuses files larger than max bytes. */
-int km_read_file(const char *path, uint8_t **buf, size_t *len, size_t max, struct km_err *e) _must_check_;
+int km_read_file(const char *path, uint8_t **buf, size_t *len, size_t max,
+		 struct km_err *e) _must_check_;
 
 /*
  * A temp file created 0600 with O_EXCL in the target's directory. Commit
@@ -24,7 +25,8 @@ struct km_tmpfile {
 };
 
 int km_tmpfile_open(struct km_tmpfile *t, const char *target, struct km_err *e) _must_check_;
-int km_tmpfile_write(struct km_tmpfile *t, const void *buf, size_t len, struct km_err *e) _must_check_;
+int km_tmpfile_write(struct km_tmpfile *t, const void *buf, size_t len,
+		     struct km_err *e) _must_check_;
 int km_tmpfile_commit(struct km_tmpfile *t, mode_t mode, struct km_err *e) _must_check_;
 void km_tmpfile_abort(struct km_tmpfile *t);
 

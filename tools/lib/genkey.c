@@ -24,7 +24,10 @@ struct field {
 	size_t max;
 };
 
-#define F(m, k, l, o, n, max) { offsetof(struct km_genkey, m), k, l, o, n, max }
+#define F(m, k, l, o, n, max)                                                                      \
+	{                                                                                          \
+		offsetof(struct km_genkey, m), k, l, o, n, max                                     \
+	}
 static const struct field fields[] = {
 	F(org, "O", "organizationName", "--org", NID_organizationName, 64),
 	F(org_unit, "OU", "organizationalUnitName", "--org-unit", NID_organizationalUnitName, 64),
@@ -68,8 +71,8 @@ static int check_text(const struct field *f, const char *v, struct km_err *e)
 	if (len == 0)
 		return km_err_set(e, -EINVAL, "%s: must not be empty", f->option);
 	if (len > f->max)
-		return km_err_set(e, -EINVAL, "%s: at most %zu characters, got %zu", f->option, f->max,
-				  len);
+		return km_err_set(e, -EINVAL, "%s: at most %zu characters, got %zu", f->option,
+				  f->max, len);
 	if (isspace((unsigned char)v[0]) || isspace((unsigned char)v[len - 1]))
 		return km_err_set(e, -EINVAL, "%s: must not start or end with a space", f->option);
 	for (i = 0; i < len; i++)
@@ -85,11 +88,11 @@ static int check_special(const struct field *f, const char *v, struct km_err *e)
 
 	if (f->nid == NID_countryName &&
 	    !(strlen(v) == 2 && isupper((unsigned char)v[0]) && isupper((unsigned char)v[1])))
-		return km_err_set(e, -EINVAL, "%s: must be a two-letter code like DE or US, got '%s'",
+		return km_err_set(e, -EINVAL,
+				  "%s: must be a two-letter code like DE or US, got '%s'",
 				  f->option, v);
-	if (f->nid == NID_pkcs9_emailAddress &&
-	    (!at || at == v || !at[1] || strchr(at + 1, '@') || strpbrk(v, " ,;<>\"") ||
-	     !strchr(at + 1, '.')))
+	if (f->nid == NID_pkcs9_emailAddress && (!at || at == v || !at[1] || strchr(at + 1, '@') ||
+						 strpbrk(v, " ,;<>\"") || !strchr(at + 1, '.')))
 		return km_err_set(e, -EINVAL, "%s: not an e-mail address: '%s'", f->option, v);
 	return 0;
 }
@@ -182,7 +185,7 @@ static int read_days(CONF *conf, struct km_genkey *g, struct km_err *e)
 static int read_conf(CONF *conf, struct km_genkey *g, struct km_err *e)
 {
 	const char *dn = NCONF_get_string(conf, "req", "distinguished_name");
-	STACK_OF(CONF_VALUE) *sect;
+	STACK_OF(CONF_VALUE) * sect;
 	int i;
 
 	if (!dn)

@@ -119,7 +119,8 @@ static int parse(struct km_kconfig *c, char *text, const char *path, struct km_e
 		if (r == -ENOMEM)
 			return km_err_set(e, r, "out of memory");
 		if (r < 0)
-			return km_err_set(e, r, "%s:%u: not a .config line: '%.60s'", path, lineno, line);
+			return km_err_set(e, r, "%s:%u: not a .config line: '%.60s'", path, lineno,
+					  line);
 	}
 	return 0;
 }

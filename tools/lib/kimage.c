@@ -12,13 +12,13 @@
 #include "fileio.h"
 #include "kimage.h"
 
-#define IMAGE_MAX (2ULL * 1024 * 1024 * 1024)
+#define IMAGE_MAX    (2ULL * 1024 * 1024 * 1024)
 #define UNPACKED_MAX (1024ULL * 1024 * 1024)
 
 #define CERT_LIST_SYM "system_certificate_list"
-#define LSIZE_SYM "system_certificate_list_size"
-#define CERT_SYM "system_extra_cert"
-#define USED_SYM "system_extra_cert_used"
+#define LSIZE_SYM     "system_certificate_list_size"
+#define CERT_SYM      "system_extra_cert"
+#define USED_SYM      "system_extra_cert_used"
 
 struct image {
 	uint8_t *data;
@@ -53,7 +53,8 @@ static int unpack_bzimage(struct image *img, struct km_err *e)
 	size_t olen;
 
 	if (img->len < 0x250 || memcmp(img->data + 0x202, "HdrS", 4) != 0)
-		return km_err_set(e, -ENOEXEC, "not a kernel image (neither ELF vmlinux nor bzImage)");
+		return km_err_set(e, -ENOEXEC,
+				  "not a kernel image (neither ELF vmlinux nor bzImage)");
 	base = (uint64_t)((setup ? setup : 4) + 1) * 512;
 	off = base + le32(img->data + 0x248);
 	len = le32(img->data + 0x24c);
@@ -61,8 +62,9 @@ static int unpack_bzimage(struct image *img, struct km_err *e)
 		return km_err_set(e, -ENOEXEC, "bzImage: payload outside the file");
 	kind = km_comp_detect(img->data + off, len);
 	if (kind == KM_COMP_NONE)
-		return km_err_set(e, -EOPNOTSUPP, "bzImage: unsupported payload compression (kmsign "
-						  "reads gzip, xz, lzma and zstd)");
+		return km_err_set(e, -EOPNOTSUPP,
+				  "bzImage: unsupported payload compression (kmsign "
+				  "reads gzip, xz, lzma and zstd)");
 	if (km_decompress(img->data + off, len, kind, UNPACKED_MAX, &out, &olen, e) < 0)
 		return km_err_prefix(e, "bzImage payload");
 	free(img->data);
@@ -108,11 +110,12 @@ static bool get_shdr(const struct image *img, unsigned int i, struct shdr *s)
 
 		shoff = h->e_shoff, shnum = h->e_shnum, entsize = h->e_shentsize;
 		at = shoff + (uint64_t)i * entsize;
-		if (entsize != sizeof(x) || i >= shnum || at > img->len || img->len - at < sizeof(x))
+		if (entsize != sizeof(x) || i >= shnum || at > img->len ||
+		    img->len - at < sizeof(x))
 			return false;
 		memcpy(&x, img->data + at, sizeof(x));
-		*s = (struct shdr){ x.sh_name, x.sh_type, x.sh_link, x.sh_addr, x.sh_offset, x.sh_size,
-				    x.sh_entsize };
+		*s = (struct shdr){ x.sh_name,	 x.sh_type, x.sh_link,	 x.sh_addr,
+				    x.sh_offset, x.sh_size, x.sh_entsize };
 		return true;
 	}
 	{
@@ -121,19 +124,20 @@ static bool get_shdr(const struct image *img, unsigned int i, struct shdr *s)
 
 		shoff = h->e_shoff, shnum = h->e_shnum, entsize = h->e_shentsize;
 		at = shoff + (uint64_t)i * entsize;
-		if (entsize != sizeof(x) || i >= shnum || at > img->len || img->len - at < sizeof(x))
+		if (entsize != sizeof(x) || i >= shnum || at > img->len ||
+		    img->len - at < sizeof(x))
 			return false;
 		memcpy(&x, img->data + at, sizeof(x));
-		*s = (struct shdr){ x.sh_name, x.sh_type, x.sh_link, x.sh_addr, x.sh_offset, x.sh_size,
-				    x.sh_entsize };
+		*s = (struct shdr){ x.sh_name,	 x.sh_type, x.sh_link,	 x.sh_addr,
+				    x.sh_offset, x.sh_size, x.sh_entsize };
 		return true;
 	}
 }
 
 static unsigned int shnum(const struct image *img)
 {
-	return img->is64 ? ((const Elf64_Ehdr *)img->data)->e_shnum :
-			   ((const Elf32_Ehdr *)img->data)->e_shnum;
+	return img->is64 ? ((const Elf64_Ehdr *)img->data)->e_shnum
+			 : ((const Elf32_Ehdr *)img->data)->e_shnum;
 }
 
 static bool in_file(const struct image *img, uint64_t off, uint64_t size)
@@ -232,7 +236,7 @@ static int lookup_map(const char *path, const char *const *names, struct sym *ou
 	return 0;
 }
 
-static int push_unique(STACK_OF(X509) *sk, X509 *x)
+static int push_unique(STACK_OF(X509) * sk, X509 *x)
 {
 	unsigned char a[EVP_MAX_MD_SIZE], b[EVP_MAX_MD_SIZE];
 	unsigned int la, lb;
@@ -249,7 +253,8 @@ static int push_unique(STACK_OF(X509) *sk, X509 *x)
 	return sk_X509_push(sk, x) ? 0 : -ENOMEM;
 }
 
-/* One DER certificate at p (as the kernel's x509_load_certificate_list expects); its length or 0. */
+/* One DER certificate at p (as the kernel's x509_load_certificate_list expects); its length or 0.
+ */
 static size_t cert_at(const uint8_t *p, size_t avail, X509 **out)
 {
 	const unsigned char *q = p;
@@ -270,7 +275,7 @@ static size_t cert_at(const uint8_t *p, size_t avail, X509 **out)
 	return len;
 }
 
-static int scan(const uint8_t *p, size_t len, STACK_OF(X509) *sk)
+static int scan(const uint8_t *p, size_t len, STACK_OF(X509) * sk)
 {
 	size_t i = 0;
 
@@ -291,7 +296,7 @@ static int scan(const uint8_t *p, size_t len, STACK_OF(X509) *sk)
 	return 0;
 }
 
-static bool list_from_symbols(const struct image *img, STACK_OF(X509) *sk)
+static bool list_from_symbols(const struct image *img, STACK_OF(X509) * sk)
 {
 	static const char *const names[] = { CERT_LIST_SYM, LSIZE_SYM };
 	struct sym s[2] = { 0 };
@@ -307,10 +312,10 @@ static bool list_from_symbols(const struct image *img, STACK_OF(X509) *sk)
 	return scan(img->data + list_off, size, sk) == 0;
 }
 
-int km_kimage_load_certs(const char *path, STACK_OF(X509) **out, struct km_err *e)
+int km_kimage_load_certs(const char *path, STACK_OF(X509) * *out, struct km_err *e)
 {
 	struct image img = { 0 };
-	STACK_OF(X509) *sk;
+	STACK_OF(X509) * sk;
 	int r = load_image(path, &img, e);
 
 	if (r < 0)
@@ -349,13 +354,16 @@ static int find_area(struct image *img, const char *system_map, struct extra_are
 		return e->code;
 	for (i = 0; i < 3; i++)
 		if (!s[i].found)
-			return km_err_set(e, -ENOENT, "no symbol %s: was the kernel built with "
-						      "CONFIG_SYSTEM_EXTRA_CERTIFICATE=y?", names[i]);
+			return km_err_set(e, -ENOENT,
+					  "no symbol %s: was the kernel built with "
+					  "CONFIG_SYSTEM_EXTRA_CERTIFICATE=y?",
+					  names[i]);
 	/* Without st_size (System.map), the area ends where the "used" counter starts. */
 	a->cert_size = s[0].size ? s[0].size : s[1].addr - s[0].addr;
 	if (!addr_to_off(img, s[0].addr, a->cert_size, &off[0]) ||
 	    !addr_to_off(img, s[1].addr, 4, &off[1]) || !addr_to_off(img, s[2].addr, w, &off[2]))
-		return km_err_set(e, -ENOEXEC, "the extra certificate symbols point outside the file");
+		return km_err_set(e, -ENOEXEC,
+				  "the extra certificate symbols point outside the file");
 	a->cert = img->data + off[0];
 	a->used = img->data + off[1];
 	a->lsize = img->data + off[2];
@@ -401,13 +409,15 @@ int km_kimage_insert_cert(const char *vmlinux, X509 *cert, const char *system_ma
 	if (r == 0 && (r = find_area(&img, system_map, &a, e)) < 0)
 		km_err_prefix(e, "%s", vmlinux);
 	if (r == 0 && (uint64_t)len > a.cert_size)
-		r = km_err_set(e, -EFBIG, "%s: the certificate is %d bytes; the extra certificate "
-					  "area holds %llu (CONFIG_SYSTEM_EXTRA_CERTIFICATE_SIZE)",
+		r = km_err_set(e, -EFBIG,
+			       "%s: the certificate is %d bytes; the extra certificate "
+			       "area holds %llu (CONFIG_SYSTEM_EXTRA_CERTIFICATE_SIZE)",
 			       vmlinux, len, (unsigned long long)a.cert_size);
 	if (r == 0)
 		*changed = fill_area(&img, &a, der, len);
 	if (r == 0 && *changed)
-		r = km_write_file_atomic(vmlinux, img.data, img.len, km_file_mode(vmlinux, 0755), e);
+		r = km_write_file_atomic(vmlinux, img.data, img.len, km_file_mode(vmlinux, 0755),
+					 e);
 	OPENSSL_free(der);
 	free(img.data);
 	return r;

@@ -1,4 +1,5 @@
-/* Certificates inside kernel images: listing them (vmlinux or bzImage) and filling the extra area. */
+/* Certificates inside kernel images: listing them (vmlinux or bzImage) and filling the extra area.
+ */
 #pragma once
 
 #include <stdbool.h>
@@ -12,7 +13,7 @@
  * the exact list (system_certificate_list and its size). A bzImage/vmlinuz
  * is unpacked and, having no symbols, scanned for DER certificates.
  */
-int km_kimage_load_certs(const char *path, STACK_OF(X509) **out, struct km_err *e) _must_check_;
+int km_kimage_load_certs(const char *path, STACK_OF(X509) * *out, struct km_err *e) _must_check_;
 
 /*
  * Puts cert into the CONFIG_SYSTEM_EXTRA_CERTIFICATE area of a vmlinux, as

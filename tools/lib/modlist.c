@@ -19,8 +19,8 @@ bool km_is_module_name(const char *name, bool compressed)
 {
 	if (ends_with(name, ".ko"))
 		return true;
-	return compressed &&
-	       (ends_with(name, ".ko.gz") || ends_with(name, ".ko.xz") || ends_with(name, ".ko.zst"));
+	return compressed && (ends_with(name, ".ko.gz") || ends_with(name, ".ko.xz") ||
+			      ends_with(name, ".ko.zst"));
 }
 
 static int push(struct km_modlist *l, const char *path, struct km_err *e)

@@ -19,21 +19,27 @@ int km_modsig_parse(const uint8_t *tail, size_t tail_len, uint64_t file_len, str
 	if (tail_len < KM_MODSIG_MAGIC_LEN || memcmp(magic, KM_MODSIG_MAGIC, KM_MODSIG_MAGIC_LEN))
 		return 0;
 	if (tail_len < KM_MODSIG_TRAILER_LEN)
-		return km_err_set(e, -EBADMSG, "truncated signature: no room for the signature "
-					       "header before the magic");
+		return km_err_set(e, -EBADMSG,
+				  "truncated signature: no room for the signature "
+				  "header before the magic");
 	memcpy(&ms, magic - sizeof(ms), sizeof(ms));
 	if (ms.id_type != KM_PKEY_ID_PKCS7)
-		return km_err_set(e, -EBADMSG, "malformed signature: id_type %u, the kernel accepts "
-					       "only PKCS#7 (2)", ms.id_type);
+		return km_err_set(e, -EBADMSG,
+				  "malformed signature: id_type %u, the kernel accepts "
+				  "only PKCS#7 (2)",
+				  ms.id_type);
 	if (ms.algo || ms.hash || ms.signer_len || ms.key_id_len || ms.pad[0] || ms.pad[1] ||
 	    ms.pad[2])
-		return km_err_set(e, -EBADMSG, "malformed signature: header fields the kernel "
-					       "requires to be zero are set");
+		return km_err_set(e, -EBADMSG,
+				  "malformed signature: header fields the kernel "
+				  "requires to be zero are set");
 	out->sig_len = ntohl(ms.sig_len);
 	need = (uint64_t)out->sig_len + KM_MODSIG_TRAILER_LEN;
 	if (out->sig_len == 0 || need > file_len)
-		return km_err_set(e, -EBADMSG, "truncated signature: %u signature bytes announced, "
-					       "%llu present", out->sig_len,
+		return km_err_set(e, -EBADMSG,
+				  "truncated signature: %u signature bytes announced, "
+				  "%llu present",
+				  out->sig_len,
 				  (unsigned long long)(file_len - KM_MODSIG_TRAILER_LEN));
 	out->is_signed = true;
 	out->content_len = file_len - need;

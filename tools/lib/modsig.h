@@ -7,9 +7,9 @@
 
 #include "err.h"
 
-#define KM_MODSIG_MAGIC "~Module signature appended~\n"
+#define KM_MODSIG_MAGIC	    "~Module signature appended~\n"
 #define KM_MODSIG_MAGIC_LEN (sizeof(KM_MODSIG_MAGIC) - 1)
-#define KM_PKEY_ID_PKCS7 2
+#define KM_PKEY_ID_PKCS7    2
 
 /* As in the kernel's include/linux/module_signature.h. */
 struct km_module_signature {

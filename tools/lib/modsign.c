@@ -30,8 +30,10 @@ static int open_module(const char *path, struct module *m, struct km_err *e)
 
 	m->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (m->fd < 0)
-		return km_err_set(e, -errno, "%s", errno == ELOOP ? "is a symbolic link (sign its "
-					     "target instead)" : strerror(errno));
+		return km_err_set(e, -errno, "%s",
+				  errno == ELOOP ? "is a symbolic link (sign its "
+						   "target instead)"
+						 : strerror(errno));
 	if (fstat(m->fd, &m->st) < 0)
 		return km_err_set(e, -errno, "%s", strerror(errno));
 	if (!S_ISREG(m->st.st_mode))
@@ -58,7 +60,7 @@ static int copy_and_hash(struct module *m, struct km_tmpfile *out, EVP_MD_CTX *c
 		return km_err_set(e, -ENOMEM, "out of memory");
 	while (r == 0 && off < m->sig.content_len) {
 		size_t n = m->sig.content_len - off < COPY_CHUNK ? m->sig.content_len - off
-								   : COPY_CHUNK;
+								 : COPY_CHUNK;
 		struct km_reader rd = { .fd = m->fd, .len = m->sig.content_len };
 
 		r = km_reader_pread(&rd, buf, n, off, e);

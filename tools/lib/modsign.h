@@ -14,9 +14,9 @@ struct km_sign_opts {
 	struct km_signer *signer; /* NULL when raw_cms is given */
 	X509 *cert;
 	const EVP_MD *md;
-	bool keyid;	   /* identify the signer by subjectKeyIdentifier (sign-file -k) */
-	bool save_p7s;	   /* also write MODULE.p7s (sign-file -p) */
-	bool detached;	   /* write only MODULE.p7s, leave the module alone (sign-file -d) */
+	bool keyid;    /* identify the signer by subjectKeyIdentifier (sign-file -k) */
+	bool save_p7s; /* also write MODULE.p7s (sign-file -p) */
+	bool detached; /* write only MODULE.p7s, leave the module alone (sign-file -d) */
 	const unsigned char *raw_cms; /* a CMS blob made elsewhere (sign-file -s) */
 	size_t raw_cms_len;
 };

@@ -14,10 +14,10 @@
 #include "modsig.h"
 #include "modverify.h"
 
-#define MODULE_MAX (2ULL * 1024 * 1024 * 1024)
+#define MODULE_MAX   (2ULL * 1024 * 1024 * 1024)
 #define UNPACKED_MAX (512ULL * 1024 * 1024)
-#define SIG_MAX (1024 * 1024)
-#define HASH_CHUNK (128 * 1024)
+#define SIG_MAX	     (1024 * 1024)
+#define HASH_CHUNK   (128 * 1024)
 
 const char *km_verdict_name(enum km_verdict v)
 {
@@ -65,7 +65,7 @@ static int hash_content(const struct km_reader *r, const EVP_MD *md, unsigned ch
 	return rc;
 }
 
-static int check_signed(struct km_reader *r, const struct km_modsig *sig, STACK_OF(X509) *certs,
+static int check_signed(struct km_reader *r, const struct km_modsig *sig, STACK_OF(X509) * certs,
 			struct km_verify_result *res, struct km_err *e)
 {
 	unsigned char *blob, dg[EVP_MAX_MD_SIZE];
@@ -76,8 +76,10 @@ static int check_signed(struct km_reader *r, const struct km_modsig *sig, STACK_
 	int rc;
 
 	if (sig->sig_len > SIG_MAX)
-		return verdict(res, KM_VERDICT_MALFORMED,
-			       (km_err_set(e, -EBADMSG, "malformed signature: %u bytes", sig->sig_len), e));
+		return verdict(
+			res, KM_VERDICT_MALFORMED,
+			(km_err_set(e, -EBADMSG, "malformed signature: %u bytes", sig->sig_len),
+			 e));
 	blob = malloc(sig->sig_len);
 	if (!blob)
 		return verdict(res, KM_VERDICT_ERROR, (km_err_set(e, -ENOMEM, "out of memory"), e));
@@ -98,12 +100,12 @@ static int check_signed(struct km_reader *r, const struct km_modsig *sig, STACK_
 		return verdict(res, KM_VERDICT_OK, NULL);
 	if (rc == -ENOKEY)
 		return verdict(res, KM_VERDICT_UNKNOWN_KEY, e);
-	return verdict(res, v.malformed || !v.signer ? KM_VERDICT_MALFORMED :
-			    KM_VERDICT_BAD_SIGNATURE, e);
+	return verdict(
+		res, v.malformed || !v.signer ? KM_VERDICT_MALFORMED : KM_VERDICT_BAD_SIGNATURE, e);
 }
 
 /* Checks a module whose bytes r gives (len = the whole file). */
-static int check(struct km_reader *r, STACK_OF(X509) *certs, struct km_verify_result *res,
+static int check(struct km_reader *r, STACK_OF(X509) * certs, struct km_verify_result *res,
 		 struct km_err *e)
 {
 	uint8_t tail[KM_MODSIG_TRAILER_LEN];
@@ -123,7 +125,7 @@ static int check(struct km_reader *r, STACK_OF(X509) *certs, struct km_verify_re
 	return check_signed(r, &sig, certs, res, e);
 }
 
-static int check_compressed(const char *path, enum km_comp kind, STACK_OF(X509) *certs,
+static int check_compressed(const char *path, enum km_comp kind, STACK_OF(X509) * certs,
 			    struct km_verify_result *res, struct km_err *e)
 {
 	_cleanup_free_ uint8_t *packed = NULL;
@@ -140,7 +142,7 @@ static int check_compressed(const char *path, enum km_comp kind, STACK_OF(X509) 
 	return check(&r, certs, res, e);
 }
 
-int km_verify_module(const char *path, STACK_OF(X509) *certs, struct km_verify_result *res)
+int km_verify_module(const char *path, STACK_OF(X509) * certs, struct km_verify_result *res)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct km_err e = { 0 };

@@ -29,4 +29,4 @@ const char *km_verdict_name(enum km_verdict v);
  * Uncompressed modules are hashed as they are read; compressed ones are
  * unpacked in memory first. Always fills res; returns 0 only for OK.
  */
-int km_verify_module(const char *path, STACK_OF(X509) *certs, struct km_verify_result *res);
+int km_verify_module(const char *path, STACK_OF(X509) * certs, struct km_verify_result *res);

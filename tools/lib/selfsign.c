@@ -25,8 +25,8 @@ int km_selfsign_time(int64_t *t, bool *reproducible, struct km_err *e)
 	errno = 0;
 	v = strtoll(sde, &end, 10);
 	if (errno || *end || v < 0)
-		return km_err_set(e, -EINVAL, "SOURCE_DATE_EPOCH: expected seconds since 1970, got '%s'",
-				  sde);
+		return km_err_set(e, -EINVAL,
+				  "SOURCE_DATE_EPOCH: expected seconds since 1970, got '%s'", sde);
 	*t = v;
 	*reproducible = true;
 	return 0;
@@ -113,8 +113,9 @@ int km_selfsign(const struct km_selfsign *p, EVP_PKEY *key, EVP_PKEY *pub, X509 
 	if (r == 0 && X509_sign(x, key, p->md) <= 0)
 		r = km_err_ssl(e, -EIO, "signing the certificate through the key failed");
 	if (r == 0 && X509_verify(x, pub) != 1)
-		r = km_err_ssl(e, -EBADMSG, "the signer returned a certificate signature that "
-					    "does not verify");
+		r = km_err_ssl(e, -EBADMSG,
+			       "the signer returned a certificate signature that "
+			       "does not verify");
 	if (r < 0) {
 		X509_free(x);
 		return r;

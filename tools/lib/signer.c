@@ -15,11 +15,11 @@
 #include "uri.h"
 
 /* CKR values that a remote signer returns for throttling, timeouts and outages. */
-#define CKR_GENERAL_ERROR 0x05UL
+#define CKR_GENERAL_ERROR   0x05UL
 #define CKR_FUNCTION_FAILED 0x06UL
-#define CKR_DEVICE_ERROR 0x30UL
-#define CKR_DEVICE_MEMORY 0x31UL
-#define CKR_SESSION_COUNT 0xB1UL
+#define CKR_DEVICE_ERROR    0x30UL
+#define CKR_DEVICE_MEMORY   0x31UL
+#define CKR_SESSION_COUNT   0xB1UL
 
 struct km_signer {
 	EVP_PKEY *key; /* private; for a token, operations go to the token */
@@ -77,8 +77,10 @@ static int open_file_key(struct km_signer *s, const char *path, struct km_err *e
 	s->key = PEM_read_bio_PrivateKey(b, NULL, pem_pass_cb, NULL);
 	BIO_free(b);
 	if (!s->key)
-		return km_err_ssl(e, -EINVAL, "%s: not a PEM private key (or a wrong passphrase in "
-					      "KBUILD_SIGN_PIN)", path);
+		return km_err_ssl(e, -EINVAL,
+				  "%s: not a PEM private key (or a wrong passphrase in "
+				  "KBUILD_SIGN_PIN)",
+				  path);
 	return 0;
 }
 
@@ -111,8 +113,9 @@ static int describe(struct km_signer *s, struct km_err *e)
 		snprintf(s->desc, sizeof(s->desc), "EC P-%d", bits);
 		return 0;
 	default:
-		return km_err_set(e, -EOPNOTSUPP, "unsupported key type (kmsign signs with RSA "
-						  "and ECDSA keys)");
+		return km_err_set(e, -EOPNOTSUPP,
+				  "unsupported key type (kmsign signs with RSA "
+				  "and ECDSA keys)");
 	}
 }
 
@@ -125,8 +128,9 @@ int km_signer_open(const char *key, unsigned int token_flags, struct km_signer *
 	if (!s)
 		return km_err_set(e, -ENOMEM, "out of memory");
 	pthread_mutex_init(&s->lock, NULL);
-	s->policy = (struct km_sign_policy){ .retries = 6, .backoff_ms = 50,
-					     .backoff_max_ms = 5000, .deadline_ms = 120000 };
+	s->policy = (struct km_sign_policy){
+		.retries = 6, .backoff_ms = 50, .backoff_max_ms = 5000, .deadline_ms = 120000
+	};
 	if (km_is_pkcs11_uri(key)) {
 		r = km_token_open(key, token_flags, &s->token, e);
 		if (r == 0)
@@ -199,7 +203,10 @@ int km_signer_check_md(struct km_signer *s, const EVP_MD *md, struct km_err *e)
 	if (EVP_MD_size(md) == need)
 		return 0;
 	return km_err_set(e, -EINVAL, "%s cannot be used with EC P-%d: use sha%d",
-			  km_md_short_name(md), bits, need == 32 ? 256 : need == 48 ? 384 : 512);
+			  km_md_short_name(md), bits,
+			  need == 32   ? 256
+			  : need == 48 ? 384
+				       : 512);
 }
 
 static const struct {
@@ -322,8 +329,9 @@ static int sign_once(struct km_signer *s, const EVP_MD *md, const unsigned char 
 		return km_err_ssl(e, -EIO, "%s%s%s: signing failed", s->token ? "token '" : "key",
 				  s->token ? km_token_label(s->token) : "", s->token ? "'" : "");
 	return km_verify_digest(s->pub, md, dg, dlen, sig, *siglen, e) < 0
-		       ? km_err_set(e, -EBADMSG, "the signer returned a signature that does not "
-						 "verify with its public key")
+		       ? km_err_set(e, -EBADMSG,
+				    "the signer returned a signature that does not "
+				    "verify with its public key")
 		       : 0;
 }
 

@@ -12,11 +12,11 @@
 struct km_signer;
 
 struct km_sign_policy {
-	double max_rate;	   /* signatures per second across threads, 0 = unlimited */
-	unsigned int retries;	   /* attempts after the first, on transient failures */
-	unsigned int backoff_ms;   /* first backoff; doubles each attempt, with jitter */
+	double max_rate;	 /* signatures per second across threads, 0 = unlimited */
+	unsigned int retries;	 /* attempts after the first, on transient failures */
+	unsigned int backoff_ms; /* first backoff; doubles each attempt, with jitter */
 	unsigned int backoff_max_ms;
-	unsigned int deadline_ms;  /* give up on one signature after this long */
+	unsigned int deadline_ms; /* give up on one signature after this long */
 };
 
 /* KEY is a "pkcs11:" URI or a PEM private key file (its passphrase in $KBUILD_SIGN_PIN). */

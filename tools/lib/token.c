@@ -40,8 +40,9 @@ static int load_module(struct km_token *t, struct km_err *e)
 	const char *path = t->uri.module_path ? t->uri.module_path : default_module();
 
 	if (!path)
-		return km_err_set(e, -ENOENT, "no PKCS#11 module: give module-path= in the URI or "
-					      "set PKCS11_MODULE_PATH");
+		return km_err_set(e, -ENOENT,
+				  "no PKCS#11 module: give module-path= in the URI or "
+				  "set PKCS11_MODULE_PATH");
 	t->module = strdup(path);
 	t->ctx = PKCS11_CTX_new();
 	if (!t->module || !t->ctx)
@@ -71,7 +72,8 @@ static bool slot_matches(struct km_token *t, PKCS11_SLOT *slot)
 		return false;
 	return field_matches(t->uri.token, tok->label) &&
 	       field_matches(t->uri.manufacturer, tok->manufacturer) &&
-	       field_matches(t->uri.model, tok->model) && field_matches(t->uri.serial, tok->serialnr);
+	       field_matches(t->uri.model, tok->model) &&
+	       field_matches(t->uri.serial, tok->serialnr);
 }
 
 /* "a, b, c": the labels a user could have meant, for the error message. */
@@ -85,7 +87,8 @@ static void list_tokens(struct km_token *t, char *buf, size_t size)
 		PKCS11_TOKEN *tok = t->slots[i].token;
 
 		if (tok && tok->initialized)
-			len += snprintf(buf + len, size - len, "%s'%s'", len ? ", " : "", tok->label);
+			len += snprintf(buf + len, size - len, "%s'%s'", len ? ", " : "",
+					tok->label);
 	}
 	if (!buf[0])
 		snprintf(buf, size, "none");
@@ -100,17 +103,19 @@ static int find_slot(struct km_token *t, struct km_err *e)
 		if (!slot_matches(t, &t->slots[i]))
 			continue;
 		if (t->slot)
-			return km_err_set(e, -ENOTUNIQ, "several tokens match the URI; add token= or "
-							"serial= to choose one");
+			return km_err_set(e, -ENOTUNIQ,
+					  "several tokens match the URI; add token= or "
+					  "serial= to choose one");
 		t->slot = &t->slots[i];
 	}
 	if (t->slot)
 		return 0;
 	list_tokens(t, names, sizeof(names));
 	if (t->uri.token)
-		return km_err_set(e, -ENODEV, "no token labelled '%s' in %s (tokens: %s)", t->uri.token,
-				  t->module, names);
-	return km_err_set(e, -ENODEV, "no token matches the URI in %s (tokens: %s)", t->module, names);
+		return km_err_set(e, -ENODEV, "no token labelled '%s' in %s (tokens: %s)",
+				  t->uri.token, t->module, names);
+	return km_err_set(e, -ENODEV, "no token matches the URI in %s (tokens: %s)", t->module,
+			  names);
 }
 
 static int login(struct km_token *t, struct km_err *e)
@@ -127,8 +132,10 @@ static int login(struct km_token *t, struct km_err *e)
 	if (r < 0)
 		return r;
 	if (!pin)
-		return km_err_set(e, -EACCES, "token '%s' needs a PIN: set KBUILD_SIGN_PIN or add "
-					      "pin-source= to the URI", tok->label);
+		return km_err_set(e, -EACCES,
+				  "token '%s' needs a PIN: set KBUILD_SIGN_PIN or add "
+				  "pin-source= to the URI",
+				  tok->label);
 	r = PKCS11_login(t->slot, 0, pin);
 	km_pin_free(pin);
 	if (r < 0)
@@ -151,16 +158,20 @@ static int find_key(struct km_token *t, struct km_err *e)
 	unsigned int n, i;
 
 	if (t->uri.type && !streq(t->uri.type, "private"))
-		return km_err_set(e, -EINVAL, "the URI names a '%s' object; a private key is needed "
-					      "(type=private)", t->uri.type);
+		return km_err_set(e, -EINVAL,
+				  "the URI names a '%s' object; a private key is needed "
+				  "(type=private)",
+				  t->uri.type);
 	if (PKCS11_enumerate_keys(t->slot->token, &keys, &n) < 0)
 		return km_err_ssl(e, -EIO, "token '%s': cannot list keys", t->slot->token->label);
 	for (i = 0; i < n; i++) {
 		if (!key_matches(&t->uri, &keys[i]))
 			continue;
 		if (t->key)
-			return km_err_set(e, -ENOTUNIQ, "token '%s' holds several keys; add object= "
-							"or id= to the URI", t->slot->token->label);
+			return km_err_set(e, -ENOTUNIQ,
+					  "token '%s' holds several keys; add object= "
+					  "or id= to the URI",
+					  t->slot->token->label);
 		t->key = &keys[i];
 	}
 	if (t->key)
@@ -177,7 +188,8 @@ static int open_session(struct km_token *t, unsigned int flags, struct km_err *e
 	/* libp11 drops its sessions when the mode changes, so choose before login. */
 	if (PKCS11_open_session(t->slot, !!(flags & KM_TOKEN_RW)) < 0)
 		return km_err_ssl(e, -EIO, "token '%s': cannot open a %s session",
-				  t->slot->token->label, flags & KM_TOKEN_RW ? "read-write" : "read-only");
+				  t->slot->token->label,
+				  flags & KM_TOKEN_RW ? "read-write" : "read-only");
 	return 0;
 }
 
@@ -256,7 +268,8 @@ int km_token_find_cert(struct km_token *t, X509 **out, struct km_err *e)
 	unsigned int n, i;
 
 	if (PKCS11_enumerate_certs(t->slot->token, &certs, &n) < 0)
-		return km_err_ssl(e, -EIO, "token '%s': cannot list certificates", km_token_label(t));
+		return km_err_ssl(e, -EIO, "token '%s': cannot list certificates",
+				  km_token_label(t));
 	for (i = 0; i < n && !found; i++)
 		if (same_id(&certs[i], t->key))
 			found = &certs[i];

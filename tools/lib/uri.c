@@ -47,7 +47,8 @@ static int pct_decode(const char *s, size_t len, unsigned char **out, size_t *ou
 		}
 		if (hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0) {
 			free(buf);
-			return km_err_set(e, -EINVAL, "bad PKCS#11 URI: invalid %%-escape '%.3s'", s + i);
+			return km_err_set(e, -EINVAL, "bad PKCS#11 URI: invalid %%-escape '%.3s'",
+					  s + i);
 		}
 		buf[n++] = (unsigned char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
 		i += 2;
@@ -100,13 +101,21 @@ struct attr {
 	bool query;
 };
 
-#define ATTR(n, f, q) { n, offsetof(struct km_uri, f), q }
+#define ATTR(n, f, q)                                                                              \
+	{                                                                                          \
+		n, offsetof(struct km_uri, f), q                                                   \
+	}
 static const struct attr attrs[] = {
-	ATTR("token", token, false),		ATTR("manufacturer", manufacturer, false),
-	ATTR("model", model, false),		ATTR("serial", serial, false),
-	ATTR("object", object, false),		ATTR("type", type, false),
-	ATTR("module-path", module_path, true), ATTR("module-name", module_name, true),
-	ATTR("pin-value", pin_value, true),	ATTR("pin-source", pin_source, true),
+	ATTR("token", token, false),
+	ATTR("manufacturer", manufacturer, false),
+	ATTR("model", model, false),
+	ATTR("serial", serial, false),
+	ATTR("object", object, false),
+	ATTR("type", type, false),
+	ATTR("module-path", module_path, true),
+	ATTR("module-name", module_name, true),
+	ATTR("pin-value", pin_value, true),
+	ATTR("pin-source", pin_source, true),
 };
 
 /* Attributes kmsign accepts but has no use for. */

@@ -14,6 +14,8 @@ PACKAGES=(
 	qemu-system-x86 busybox-static tmux
 	# fuzzing
 	clang libclang-rt-14-dev
+	# style
+	clang-format cppcheck
 	# benchmark
 	time hyperfine
 )

@@ -76,3 +76,28 @@ secs=$(echo "$(date +%s.%N) - $start" | bc -l)
 [ "$(echo "$secs >= 1.4" | bc -l)" = 1 ] || die "60 signatures at 40/s took only $secs s"
 assert_grep "throttled=0 " "$T/stats"
 all_signed "max-rate"
+
+# A share of signs hang for 20 s: each is abandoned after --timeout and retried,
+# so the batch finishes long before the hung calls would have.
+fresh 10
+start=$(date +%s.%N)
+KMS_SIM_HANG_MS=20000 KMS_SIM_HANG_PCT=10 "$KMSIGN" sign --no-progress -j 8 --timeout 1 \
+	-k "$URI" -c "$T/cert.pem" "$T/mods" >/dev/null 2>"$T/err" || die "hung calls failed the run: $(cat "$T/err")"
+secs=$(echo "$(date +%s.%N) - $start" | bc -l)
+[ "$(echo "$secs < 15" | bc -l)" = 1 ] || die "hung calls were waited for ($secs s)"
+assert_grep "signed 30 of 30 modules .* [1-9][0-9]* retries" "$T/err"
+all_signed "hangs"
+
+# A module that disappears mid-batch fails alone, by name; the others are signed.
+fresh 10
+last=$(ls "$T/mods" | sort | tail -1)
+KMS_SIM_LATENCY_MS=50 "$KMSIGN" sign --no-progress -j 1 -k "$URI" -c "$T/cert.pem" "$T/mods" \
+	>/dev/null 2>"$T/err" &
+pid=$!
+sleep 0.4
+rm "$T/mods/$last"
+rc=0; wait "$pid" || rc=$?
+[ $rc -eq 1 ] || die "a vanished module must fail the run (exit $rc)"
+assert_grep "$last: No such file" "$T/err"
+assert_grep "signed 29 of 30 modules" "$T/err"
+all_signed "vanished module"

@@ -160,15 +160,21 @@ static void report(const struct batch *b, struct km_signer *signer, double secs,
 			b->resigned ? " (old signatures replaced)" : "");
 }
 
-static const struct option options[] = {
-	{ "key", required_argument, NULL, 'k' },      { "cert", required_argument, NULL, 'c' },
-	{ "hash", required_argument, NULL, 'a' },     { "keyid", no_argument, NULL, 'K' },
-	{ "detached", no_argument, NULL, 'd' },	      { "jobs", required_argument, NULL, 'j' },
-	{ "max-rate", required_argument, NULL, 'r' }, { "retries", required_argument, NULL, 'R' },
-	{ "progress", no_argument, NULL, 'P' },	      { "no-progress", no_argument, NULL, 'N' },
-	{ "quiet", no_argument, NULL, 'q' },	      { "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },	      { 0 }
-};
+static const struct option options[] = { { "key", required_argument, NULL, 'k' },
+					 { "cert", required_argument, NULL, 'c' },
+					 { "hash", required_argument, NULL, 'a' },
+					 { "keyid", no_argument, NULL, 'K' },
+					 { "detached", no_argument, NULL, 'd' },
+					 { "jobs", required_argument, NULL, 'j' },
+					 { "max-rate", required_argument, NULL, 'r' },
+					 { "retries", required_argument, NULL, 'R' },
+					 { "timeout", required_argument, NULL, 't' },
+					 { "progress", no_argument, NULL, 'P' },
+					 { "no-progress", no_argument, NULL, 'N' },
+					 { "quiet", no_argument, NULL, 'q' },
+					 { "verbose", no_argument, NULL, 'v' },
+					 { "help", no_argument, NULL, 'h' },
+					 { 0 } };
 
 static void help(void)
 {
@@ -183,6 +189,9 @@ static void help(void)
 	       "files)\n"
 	       "      --max-rate R     at most R signatures per second (default: no limit)\n"
 	       "      --retries N      attempts after a transient token failure (default 6)\n"
+	       "      --timeout S      abandon and retry a token call after S seconds (default "
+	       "30;\n"
+	       "                       0 waits for ever)\n"
 	       "      --progress, --no-progress   force or suppress the progress bar\n"
 	       "  -q, --quiet          print errors only\n"
 	       "  -v, --verbose        more detail on errors\n\n"
@@ -194,7 +203,7 @@ struct sign_args {
 	const char *key, *cert, *hash;
 	bool keyid, detached, quiet;
 	int progress; /* -1 auto */
-	long jobs, retries;
+	long jobs, retries, timeout;
 	double max_rate;
 };
 
@@ -202,7 +211,9 @@ static int parse_args(int argc, char *argv[], struct sign_args *a)
 {
 	int c;
 
-	*a = (struct sign_args){ .hash = "sha256", .progress = -1, .jobs = 0, .retries = 6 };
+	*a = (struct sign_args){
+		.hash = "sha256", .progress = -1, .jobs = 0, .retries = 6, .timeout = 30
+	};
 	while ((c = getopt_long(argc, argv, "k:c:a:j:qvh", options, NULL)) != -1) {
 		switch (c) {
 		case 'k':
@@ -226,6 +237,10 @@ static int parse_args(int argc, char *argv[], struct sign_args *a)
 			break;
 		case 'R':
 			if ((a->retries = km_parse_count("--retries", optarg, 0, 100)) < 0)
+				return -1;
+			break;
+		case 't':
+			if ((a->timeout = km_parse_count("--timeout", optarg, 0, 3600)) < 0)
 				return -1;
 			break;
 		case 'r':
@@ -291,7 +306,8 @@ static int do_sign(const struct sign_args *a, struct km_modlist *mods)
 				      .retries = (unsigned int)a->retries,
 				      .backoff_ms = 50,
 				      .backoff_max_ms = 5000,
-				      .deadline_ms = 120000 };
+				      .deadline_ms = 120000,
+				      .call_ms = (unsigned int)a->timeout * 1000 };
 	struct batch b = { .opts = &o, .mods = mods };
 	bool bar = want_bar(a);
 	double start;
@@ -303,6 +319,8 @@ static int do_sign(const struct sign_args *a, struct km_modlist *mods)
 	}
 	if (km_open_key_and_cert(a->key, a->cert, md, &signer, &o.cert) < 0)
 		return KM_EXIT_FAILURE;
+	if (!km_signer_token(signer))
+		pol.call_ms = 0; /* a key file does not hang */
 	km_signer_set_policy(signer, &pol);
 	o.signer = signer;
 	b.lines = !a->quiet && !bar;

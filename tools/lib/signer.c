@@ -31,6 +31,25 @@ struct km_signer {
 	pthread_mutex_t lock; /* guards the fields below */
 	double next_slot;     /* monotonic time of the next paced signature */
 	unsigned long signs, retries;
+	unsigned long abandoned; /* token calls still hanging on their own threads */
+};
+
+/*
+ * One token call on a thread of its own, so that a call that hangs (a KMS
+ * request that never returns) can be abandoned and retried. Whoever of the
+ * caller and the call finishes last frees it.
+ */
+struct call {
+	pthread_mutex_t lock;
+	pthread_cond_t done_cv;
+	bool done, abandoned;
+	struct km_signer *s;
+	const EVP_MD *md;
+	unsigned char dg[EVP_MAX_MD_SIZE];
+	size_t dlen, siglen;
+	unsigned char *sig;
+	struct km_err e;
+	int r;
 };
 
 static double now_mono(void)
@@ -153,6 +172,9 @@ int km_signer_open(const char *key, unsigned int token_flags, struct km_signer *
 void km_signer_free(struct km_signer *s)
 {
 	if (!s)
+		return;
+	/* A call still hanging uses the key and the token: leave them to process exit. */
+	if (s->abandoned)
 		return;
 	EVP_PKEY_free(s->key);
 	EVP_PKEY_free(s->pub);
@@ -288,6 +310,8 @@ static void pace(struct km_signer *s)
 
 static bool transient(const struct km_err *e)
 {
+	if (e->code == -ETIMEDOUT)
+		return true;
 	switch (e->ckr) {
 	case CKR_GENERAL_ERROR:
 	case CKR_FUNCTION_FAILED:
@@ -315,8 +339,8 @@ static double backoff(const struct km_sign_policy *p, unsigned int attempt)
 	return d / 2 + d / 2 * (r / 4294967295.0);
 }
 
-static int sign_once(struct km_signer *s, const EVP_MD *md, const unsigned char *dg, size_t dlen,
-		     unsigned char *sig, size_t *siglen, struct km_err *e)
+static int sign_direct(struct km_signer *s, const EVP_MD *md, const unsigned char *dg, size_t dlen,
+		       unsigned char *sig, size_t *siglen, struct km_err *e)
 {
 	EVP_PKEY_CTX *ctx = sign_ctx(s->key, md, false);
 	int r;
@@ -333,6 +357,107 @@ static int sign_once(struct km_signer *s, const EVP_MD *md, const unsigned char 
 				    "the signer returned a signature that does not "
 				    "verify with its public key")
 		       : 0;
+}
+
+static void call_free(struct call *c)
+{
+	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->done_cv);
+	free(c->sig);
+	free(c);
+}
+
+static void *call_run(void *arg)
+{
+	struct call *c = arg;
+	bool abandoned;
+
+	c->r = sign_direct(c->s, c->md, c->dg, c->dlen, c->sig, &c->siglen, &c->e);
+	pthread_mutex_lock(&c->lock);
+	c->done = true;
+	abandoned = c->abandoned;
+	pthread_cond_signal(&c->done_cv);
+	pthread_mutex_unlock(&c->lock);
+	if (abandoned)
+		call_free(c);
+	return NULL;
+}
+
+static struct call *call_new(struct km_signer *s, const EVP_MD *md, const unsigned char *dg,
+			     size_t dlen, size_t cap)
+{
+	struct call *c = calloc(1, sizeof(*c));
+
+	if (!c || dlen > sizeof(c->dg) || !(c->sig = malloc(cap))) {
+		free(c);
+		return NULL;
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->done_cv, NULL);
+	c->s = s;
+	c->md = md;
+	memcpy(c->dg, dg, dlen);
+	c->dlen = dlen;
+	c->siglen = cap;
+	return c;
+}
+
+/* Waits for the call until the policy's limit; false when it timed out. */
+static bool call_wait(struct call *c, unsigned int ms)
+{
+	struct timespec until;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (!c->done && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&c->done_cv, &c->lock, &until);
+	return c->done;
+}
+
+static int sign_once(struct km_signer *s, const EVP_MD *md, const unsigned char *dg, size_t dlen,
+		     unsigned char *sig, size_t *siglen, struct km_err *e)
+{
+	struct call *c = s->policy.call_ms ? call_new(s, md, dg, dlen, *siglen) : NULL;
+	pthread_attr_t attr;
+	pthread_t tid;
+	int r;
+
+	if (!c)
+		return sign_direct(s, md, dg, dlen, sig, siglen, e);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_mutex_lock(&c->lock);
+	r = pthread_create(&tid, &attr, call_run, c);
+	pthread_attr_destroy(&attr);
+	if (r != 0) {
+		pthread_mutex_unlock(&c->lock);
+		call_free(c);
+		return sign_direct(s, md, dg, dlen, sig, siglen, e);
+	}
+	if (!call_wait(c, s->policy.call_ms)) {
+		c->abandoned = true;
+		pthread_mutex_unlock(&c->lock);
+		pthread_mutex_lock(&s->lock);
+		s->abandoned++;
+		pthread_mutex_unlock(&s->lock);
+		return km_err_set(e, -ETIMEDOUT, "token '%s': no answer within %u ms",
+				  s->token ? km_token_label(s->token) : "?", s->policy.call_ms);
+	}
+	pthread_mutex_unlock(&c->lock);
+	r = c->r;
+	*e = c->e;
+	if (r == 0) {
+		memcpy(sig, c->sig, c->siglen);
+		*siglen = c->siglen;
+	}
+	call_free(c);
+	return r;
 }
 
 int km_signer_sign(struct km_signer *s, const EVP_MD *md, const unsigned char *dg, size_t dlen,

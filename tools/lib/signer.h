@@ -17,6 +17,7 @@ struct km_sign_policy {
 	unsigned int backoff_ms; /* first backoff; doubles each attempt, with jitter */
 	unsigned int backoff_max_ms;
 	unsigned int deadline_ms; /* give up on one signature after this long */
+	unsigned int call_ms; /* a token call taking longer is abandoned and retried; 0 = wait */
 };
 
 /* KEY is a "pkcs11:" URI or a PEM private key file (its passphrase in $KBUILD_SIGN_PIN). */

@@ -310,7 +310,11 @@ static void pace(struct km_signer *s)
 
 static bool transient(const struct km_err *e)
 {
-	if (e->code == -ETIMEDOUT)
+	/*
+	 * A timeout, or a signature that failed verify-after-sign: aws-kms-pkcs11
+	 * once returned malformed ECDSA r||s for some signatures; a new one is fine.
+	 */
+	if (e->code == -ETIMEDOUT || e->code == -EBADMSG)
 		return true;
 	switch (e->ckr) {
 	case CKR_GENERAL_ERROR:

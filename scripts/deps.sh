@@ -12,6 +12,8 @@ PACKAGES=(
 	# kernels: trees, headers for test modules, building and booting them
 	linux-source-6.1 linux-headers-amd64 bc bison flex cpio rsync dwarves
 	qemu-system-x86 busybox-static tmux
+	# kernel integration (tests/e2e, make demo): the 6.12 tree, menuconfig
+	linux-source-6.12 libncurses-dev
 	# fuzzing
 	clang libclang-rt-14-dev
 	# style

@@ -150,6 +150,7 @@ static void report(const struct batch *b, struct km_signer *signer, double secs,
 		ERR("%zu modules were not signed: %s", not_tried,
 		    interrupted ? "interrupted" : "stopped after the signer failed");
 	km_signer_stats(signer, &signs, &retries);
+	fflush(stdout); /* the SIGN lines come before the summary */
 	/* With one module the error line says it all; with -q errors are all there is. */
 	if (!quiet && (b->mods->count > 1 || !b->failed))
 		fprintf(stderr,

@@ -137,9 +137,9 @@ kmsign_merge_config() {
 				return substr(l, 3, RLENGTH - 13)
 			return ""
 		}
-		FILENAME != dot { s = sym($0); if (s != "") { frag[++n] = $0; set[s] = 1 }; next }
-		!(sym($0) in set) { print }
-		END { for (i = 1; i <= n; i++) print frag[i] }
+		FILENAME != dot { s = sym($0); if (s == "") next; if (!(s in val)) order[++n] = s; val[s] = $0; next }
+		!(sym($0) in val) { print }
+		END { for (i = 1; i <= n; i++) print val[order[i]] }
 	' "$@" "$dot" >"$dot.kmsign.tmp" || kmsign_die "cannot merge $* into $dot"
 	mv "$dot.kmsign.tmp" "$dot"
 }
@@ -190,29 +190,33 @@ kmsign_sign_tree() {
 }
 
 kmsign_sign_list() {
+	list=$1 cert=$2 kmsign=$3
 	set --
 	while IFS= read -r f; do
 		case $f in *.ko) set -- "$@" "$f" ;; esac
-	done <"$1"
+	done <"$list"
 	[ $# -gt 0 ] || return 0
 	rate=${KMSIGN_MAX_RATE:-0}
 	[ "$rate" != 0 ] || rate=
-	out=$("$3" sign -q -k "$KMSIGN_URI" -c "$2" -a "${KMSIGN_HASH:-sha256}" -j "${KMSIGN_JOBS:-16}" \
-		${rate:+--max-rate "$rate"} "$@" 2>&1) || kmsign_die "signing failed: $out"
+	out=$("$kmsign" sign -q -k "$KMSIGN_URI" -c "$cert" -a "${KMSIGN_HASH:-sha256}" -j "${KMSIGN_JOBS:-16}" \
+		${rate:+--max-rate "$rate"} "$@" 2>&1) || kmsign_die "signing failed: $(printf '%s' "$out" | paste -sd ';' -)"
 	kmsign_note "signed $# modules through $KMSIGN_URI"
 }
 
 kmsign_verify_list() {
+	list=$1 cert=$2 kmsign=$3
 	set --
-	while IFS= read -r f; do set -- "$@" "$f"; done <"$1"
-	out=$("$3" verify -q -c "$2" "$@" 2>&1) || {
+	while IFS= read -r f; do set -- "$@" "$f"; done <"$list"
+	out=$("$kmsign" verify -q -c "$cert" "$@" 2>&1) || {
+		# One line: the modules that failed, and why.
+		out=$(printf '%s\n' "$out" | grep -v '^kmsign: verified' | paste -sd ';' -)
 		case $out in
 		*.ko.gz:* | *.ko.xz:* | *.ko.zst:*)
 			kmsign_die "compressed modules do not verify: compression happened before signing (set KMSIGN_SIGN_AT_INSTALL = \"1\" or turn CONFIG_MODULE_COMPRESS off): $out" ;;
 		esac
 		kmsign_die "verification failed: $out"
 	}
-	kmsign_note "verified $# modules against $2"
+	kmsign_note "verified $# modules against $cert"
 }
 
 # kmsign_stage_cert KERNEL_BUILD_DIR SHARED_DIR: hands the certificate to

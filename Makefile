@@ -87,6 +87,9 @@ install: all
 	install -D -m 0755 $(B)/kms-sim.so $(DESTDIR)$(LIBDIR)/kmsign/kms-sim.so
 	install -d $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 $(MAN) $(DESTDIR)$(MANDIR)/man1/
+	install -D -m 0755 scripts/kmsign-apply $(DESTDIR)$(BINDIR)/kmsign-apply
+	install -d $(DESTDIR)$(DATADIR)
+	cp -R patches kconfig $(DESTDIR)$(DATADIR)/
 
 deps:
 	scripts/deps.sh

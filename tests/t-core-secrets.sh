@@ -71,3 +71,30 @@ chmod 640 "$cfg"
 expect_ok "$KMSIGN" cert -k "pkcs11:token=kernel-signing?module-path=$KMS_SIM" --store config -o "$T/c.pem"
 [ "$(stat -c %a "$cfg")" = 640 ] || die "the config's mode changed"
 assert_grep '"certificate_path"' "$cfg"
+
+# A read-only module and a read-only directory, for a user who may not write
+# them: one clear line each, nothing changed.
+if [ "$(id -u)" -eq 0 ]; then
+	ro=$(mktemp -d /tmp/kmsign-ro.XXXXXX)
+	cp "$KMSIGN" "$T/key.pem" "$T/cert.pem" "$ro/"
+	mkdir "$ro/dir"
+	cp "$(test_modules)/kmsign_hello.ko" "$ro/dir/"
+	cp "$ro/dir/kmsign_hello.ko" "$ro/orig.ko"
+	chmod 755 "$ro" "$ro/dir"
+	chmod 644 "$ro/key.pem" "$ro/cert.pem" "$ro/dir/kmsign_hello.ko"
+	rc=0
+	runuser -u nobody -- "$ro/kmsign" sign -q -k "$ro/key.pem" -c "$ro/cert.pem" \
+		"$ro/dir/kmsign_hello.ko" 2>"$T/err" || rc=$?
+	[ $rc -eq 1 ] || { rm -rf "$ro"; die "read-only directory: exit $rc"; }
+	[ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "kmsign_hello.ko: cannot create a file in $ro/dir: Permission denied" "$T/err" ||
+		{ cat "$T/err" >&2; rm -rf "$ro"; die "read-only directory: unclear error"; }
+	cmp -s "$ro/dir/kmsign_hello.ko" "$ro/orig.ko" || { rm -rf "$ro"; die "read-only module changed"; }
+	chmod 000 "$ro/dir/kmsign_hello.ko"
+	chmod 777 "$ro/dir"
+	rc=0
+	runuser -u nobody -- "$ro/kmsign" sign -q -k "$ro/key.pem" -c "$ro/cert.pem" \
+		"$ro/dir/kmsign_hello.ko" 2>"$T/err" || rc=$?
+	rm -rf "$ro"
+	[ $rc -eq 1 ] && grep -q "kmsign_hello.ko: Permission denied" "$T/err" ||
+		{ cat "$T/err" >&2; die "unreadable module: unclear error"; }
+fi

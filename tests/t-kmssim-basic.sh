@@ -117,6 +117,12 @@ openssl pkeyutl -verify -pubin -inkey "$T/rsa.pub" -in "$T/d32" -sigfile "$T/bad
 	-pkeyopt digest:sha256 >/dev/null 2>&1 && die "a corrupted signature must not verify"
 cmp -s "$T/bad.sig" "$T/rsa.sig" && die "corruption changed nothing"
 KMS_SIM_LATENCY_MS=300 expect_ok p11 --token-label kms-rsa --sign -m RSA-PKCS -i "$T/di" -o "$T/x.sig"
+# A new client's connection is paid on top of the round trip, by every sign.
+t0=$(date +%s%N)
+KMS_SIM_CONNECT_MS=400 expect_ok p11 --token-label kms-rsa --sign -m RSA-PKCS -i "$T/di" -o "$T/x.sig"
+[ $(($(date +%s%N) - t0)) -ge 400000000 ] || die "KMS_SIM_CONNECT_MS=400: a sign took less than 400 ms"
+KMS_SIM_CONNECT_MS=-1 p11 -L >/dev/null 2>"$T/.err" && die "a negative KMS_SIM_CONNECT_MS must fail"
+assert_grep 'KMS_SIM_CONNECT_MS=-1: expected a number' "$T/.err"
 KMS_SIM_THROTTLE_PCT=abc p11 -L >/dev/null 2>"$T/.err" && die "a bad KMS_SIM_ value must fail"
 assert_grep 'KMS_SIM_THROTTLE_PCT=abc' "$T/.err"
 

@@ -47,6 +47,7 @@ static bool read_env(struct sim_kms *k)
 	unsigned long fail_after = (unsigned long)-1, seed = 0, nopad = 0;
 	const char *stats = getenv("KMS_SIM_STATS");
 	bool ok = env_ulong("KMS_SIM_LATENCY_MS", 3600000, &k->latency_ms) &&
+		  env_ulong("KMS_SIM_CONNECT_MS", 3600000, &k->connect_ms) &&
 		  env_ulong("KMS_SIM_THROTTLE_PCT", 100, &k->throttle_pct) &&
 		  env_ulong("KMS_SIM_RATE_LIMIT", 1000000, &k->rate_limit) &&
 		  env_ulong("KMS_SIM_CONCURRENCY", 1000000, &k->concurrency) &&
@@ -99,6 +100,12 @@ void sim_kms_fini(struct sim_kms *k)
 	memset(k, 0, sizeof(*k));
 }
 
+/* One KMS call through a new client: connection set-up, then the round trip. */
+unsigned long sim_kms_call_ms(const struct sim_kms *k)
+{
+	return k->connect_ms + k->latency_ms;
+}
+
 static double elapsed(const struct timespec *a, const struct timespec *b)
 {
 	return (double)(b->tv_sec - a->tv_sec) + (b->tv_nsec - a->tv_nsec) / 1e9;
@@ -137,8 +144,11 @@ CK_RV sim_kms_admit(struct sim_kms *k, struct sim_ticket *t)
 			  k->fail_after);
 		return CKR_DEVICE_REMOVED;
 	}
-	/* Even a refusal costs a round trip. */
-	t->sleep_ms = k->latency_ms;
+	/*
+	 * Even a refusal costs a round trip, and the connection of the new
+	 * client aws-kms-pkcs11 builds for every C_Sign.
+	 */
+	t->sleep_ms = sim_kms_call_ms(k);
 	if (throttled(k)) {
 		k->throttled++;
 		sim_debug("Error signing: ThrottlingException: Rate exceeded");

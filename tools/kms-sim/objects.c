@@ -148,8 +148,9 @@ static bool asks_public_key(const CK_ATTRIBUTE *tmpl, CK_ULONG n)
 
 /*
  * aws-kms-pkcs11 fetches the public key lazily with one GetPublicKey call
- * per process and caches it: the first read of the key's public parts costs
- * a KMS round trip (KMS_SIM_LATENCY_MS), later ones nothing.
+ * per process, through a client of its own, and caches it: the first read of
+ * the key's public parts costs a KMS call (KMS_SIM_CONNECT_MS and
+ * KMS_SIM_LATENCY_MS), later ones nothing.
  */
 static void get_public_key_round_trip(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj,
 				      const CK_ATTRIBUTE *tmpl, CK_ULONG n)
@@ -165,7 +166,7 @@ static void get_public_key_round_trip(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj,
 	s = sess ? &sim_state->slots[sess->slot] : NULL;
 	if (s && !s->pubkey_fetched) {
 		s->pubkey_fetched = true;
-		wait = sim_state->kms.latency_ms;
+		wait = sim_kms_call_ms(&sim_state->kms);
 	}
 	pthread_mutex_unlock(&sim_lock);
 	if (wait) {

@@ -51,6 +51,7 @@ struct sim_session {
 /* KMS-like conditions (KMS_SIM_* environment, read at C_Initialize) and counters. */
 struct sim_kms {
 	unsigned long latency_ms, throttle_pct, rate_limit, concurrency;
+	unsigned long connect_ms; /* a new KMS client's TCP and TLS handshakes */
 	unsigned long corrupt_pct, hang_ms, hang_pct;
 	long long fail_after; /* -1: never */
 	bool ecdsa_nopad;
@@ -107,6 +108,8 @@ void sim_find_clear(struct sim_session *sess);
 
 CK_RV sim_kms_init(struct sim_kms *k);
 void sim_kms_fini(struct sim_kms *k);
+/* The time one KMS call takes: a new client's connection, then the round trip. */
+unsigned long sim_kms_call_ms(const struct sim_kms *k);
 /* Under sim_lock: admits a sign call or refuses it as KMS would (throttled, gone). */
 CK_RV sim_kms_admit(struct sim_kms *k, struct sim_ticket *t);
 /* Under sim_lock: an admitted call finished. */

@@ -25,16 +25,38 @@ PACKAGES=(
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
+# Debian 11's linux-source-5.10 (the 5.10 series, as in Jetpack 5) for the
+# kernel proof: downloaded into the cache, not installed, through a package
+# list of its own, so the system's apt sources are left alone.
+bullseye_source() {
+	local cache d lists deb
+	cache=${KMSIGN_CACHE:-$(cd "$(dirname "$0")/.." && pwd)/.cache}
+	d=$cache/debs
+	ls "$d"/linux-source-5.10_*_all.deb >/dev/null 2>&1 && return 0
+	lists=$cache/apt-bullseye
+	mkdir -p "$d" "$lists/lists/partial"
+	echo "deb http://deb.debian.org/debian bullseye main" >"$lists/sources.list"
+	local apt=(-qq -o Dir::Etc::sourcelist="$lists/sources.list" -o Dir::Etc::sourceparts=-
+		-o Dir::State::Lists="$lists/lists" -o APT::Sandbox::User=root)
+	echo "deps: downloading Debian 11's linux-source-5.10"
+	apt-get "${apt[@]}" update >/dev/null
+	(cd "$d" && apt-get "${apt[@]}" download linux-source-5.10 >/dev/null)
+	deb=$(ls "$d"/linux-source-5.10_*_all.deb)
+	echo "deps: $(basename "$deb")"
+}
+
 missing=()
 for p in "${PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "deps: all ${#PACKAGES[@]} packages installed"
+	bullseye_source
 	exit 0
 fi
 echo "deps: installing ${#missing[@]} packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq >/dev/null
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+bullseye_source
 echo "deps: done"

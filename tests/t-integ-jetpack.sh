@@ -1,7 +1,8 @@
 #!/bin/bash
-# kmsign-l4t.sh on a tree laid out as Jetpack 6's L4T sources (a 6.1 tree
-# stands in for kernel-jammy-src): apply, config, then sign and verify an
-# installed module tree that holds an out-of-tree module built with M=.
+# kmsign-l4t.sh on trees laid out as Jetpack 5's and 6's L4T sources (Debian's
+# 5.10 files as kernel-5.10, a 6.1 tree standing in for kernel-jammy-src):
+# apply, config, then sign and verify an installed module tree that holds an
+# out-of-tree module built with M=.
 . "$(dirname "$0")/lib.sh"
 . "$SRCDIR/integrations/tests/ktree.sh"
 L4T=$SRCDIR/integrations/jetpack/kmsign-l4t.sh
@@ -19,11 +20,21 @@ printf '#!/bin/bash\n# stand-in for NVIDIA'"'"'s nvbuild.sh\n' >"$S/nvbuild.sh"
 mkdir -p "$T/empty"
 expect_fail 'not an L4T source tree: no kernel/kernel-jammy-src, kernel/kernel-5.10, kernel/kernel-4.9' "$L4T" apply "$T/empty"
 expect_fail 'CONFIG_MODULE_SIG_KMS is not there: run .* apply' "$L4T" config "$T/jp6"
-# Jetpack 5's layout is found (its series may not be there yet).
-mkdir -p "$T/jp5/Linux_for_Tegra/source/public/kernel/kernel-5.10"
-printf 'VERSION = 5\nPATCHLEVEL = 10\n' >"$T/jp5/Linux_for_Tegra/source/public/kernel/kernel-5.10/Makefile"
-"$L4T" apply "$T/jp5" >"$T/jp5.out" 2>&1 || true
-assert_grep 'Linux 5.10' "$T/jp5.out"
+# Jetpack 5's layout, with the files of Debian 11's 5.10 tree that the 5.10
+# series changes: found, patched, and its tegra_defconfig set.
+K5=$T/jp5/Linux_for_Tegra/source/public/kernel/kernel-5.10
+deb=$(ls "$CACHE"/debs/linux-source-5.10_*_all.deb 2>/dev/null | tail -1)
+[ -n "$deb" ] || skip "linux-source-5.10 was not downloaded (scripts/deps.sh)"
+mkdir -p "$K5/arch/arm64/configs"
+dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/src/linux-source-5.10.tar.xz |
+	tar -xJ -C "$K5" --strip-components=1 \
+		$(sed -n 's|^--- a/|linux-source-5.10/|p' "$SRCDIR"/patches/5.10/*.patch | sort -u) linux-source-5.10/Makefile
+printf 'CONFIG_MODULES=y\nCONFIG_MODULE_SIG=y\n' >"$K5/arch/arm64/configs/tegra_defconfig"
+expect_ok "$L4T" apply "$T/jp5"
+assert_grep "applied CONFIG_MODULE_SIG_KMS to .*kernel-5.10 \(Linux 5.10, 2 patches\)" "$T/.out"
+expect_ok env KMSIGN_URI='pkcs11:token=jetson' "$L4T" config "$T/jp5"
+assert_grep '^CONFIG_MODULE_SIG_KMS=y$' "$K5/arch/arm64/configs/tegra_defconfig"
+assert_grep 'source "certs/Kconfig.kms"' "$K5/init/Kconfig"
 
 expect_ok "$L4T" apply "$T/jp6"
 assert_grep "applied CONFIG_MODULE_SIG_KMS to .*kernel-jammy-src" "$T/.out"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # scripts/kmsign-apply and scripts/gen-patches on the files the patches touch,
-# taken from Debian's linux-source-6.1 and -6.12 tarballs: applies whole,
+# taken from Debian's linux-source-5.10, -6.1 and -6.12 trees: applies whole,
 # idempotent, git am works, a modified or unknown tree is refused untouched.
 . "$(dirname "$0")/lib.sh"
 need_cmd patch git xz
@@ -8,17 +8,28 @@ need_cmd patch git xz
 APPLY=$SRCDIR/scripts/kmsign-apply
 expect_ok "$SRCDIR/scripts/gen-patches" --check
 
-files=(Makefile certs/Kconfig certs/Makefile kernel/module/Kconfig scripts/Makefile.modinst)
-
-# tree SERIES DIR: the patched files of Debian's tree for SERIES.
+# tree SERIES DIR: the files of Debian's tree for SERIES that the patches
+# touch (5.10: Debian 11's package, which scripts/deps.sh downloads).
 tree() {
-	local tb=/usr/src/linux-source-$1.tar.xz
-	[ -r "$tb" ] || skip "$tb is not installed (scripts/deps.sh)"
+	local tb=/usr/src/linux-source-$1.tar.xz deb files
+	files=(Makefile certs/Kconfig certs/Makefile scripts/Makefile.modinst)
+	case $1 in
+	5.10) files+=(init/Kconfig scripts/Makefile.modsign) ;;
+	*) files+=(kernel/module/Kconfig) ;;
+	esac
 	mkdir -p "$2"
+	if [ "$1" = 5.10 ]; then
+		deb=$(ls "$CACHE"/debs/linux-source-5.10_*_all.deb 2>/dev/null | tail -1)
+		[ -n "$deb" ] || skip "linux-source-5.10 was not downloaded (scripts/deps.sh)"
+		dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/src/linux-source-5.10.tar.xz |
+			tar -xJ -C "$2" --strip-components=1 "${files[@]/#/linux-source-$1/}"
+		return
+	fi
+	[ -r "$tb" ] || skip "$tb is not installed (scripts/deps.sh)"
 	tar -xf "$tb" -C "$2" --strip-components=1 "${files[@]/#/linux-source-$1/}"
 }
 
-for v in 6.1 6.12; do
+for v in 5.10 6.1 6.12; do
 	tree "$v" "$T/$v"
 	cp -r "$T/$v" "$T/$v.orig"
 
@@ -26,7 +37,8 @@ for v in 6.1 6.12; do
 	assert_grep "applied CONFIG_MODULE_SIG_KMS to .* \(Linux $v, 2 patches\)" "$T/.out"
 	[ -s "$T/$v/certs/Kconfig.kms" ] && [ -s "$T/$v/certs/Makefile.kms" ] || die "$v: new files missing"
 	cmp -s "$T/$v/certs/Makefile.kms" "$SRCDIR/kconfig/Makefile.kms" || die "$v: Makefile.kms differs from kconfig/"
-	grep -q 'source "certs/Kconfig.kms"' "$T/$v/kernel/module/Kconfig" || die "$v: Kconfig.kms not sourced"
+	grep -qs 'source "certs/Kconfig.kms"' "$T/$v/kernel/module/Kconfig" "$T/$v/init/Kconfig" ||
+		die "$v: Kconfig.kms not sourced"
 
 	expect_ok "$APPLY" "$T/$v"
 	assert_grep "already applied" "$T/.out"
@@ -50,5 +62,5 @@ for v in 6.1 6.12; do
 done
 
 sed -i 's/^PATCHLEVEL = 1$/PATCHLEVEL = 3/' "$T/6.1.orig/Makefile"
-expect_fail "Linux 6.3 is not supported \(series: .*6.1.*6.12" "$APPLY" "$T/6.1.orig"
+expect_fail "Linux 6.3 is not supported \(series: 4.9 5.4 5.10 5.15 6.1 6.6 6.12\)" "$APPLY" "$T/6.1.orig"
 expect_fail "not a kernel tree" "$APPLY" "$T"

@@ -34,10 +34,16 @@ kernel_tree() {
 	src=$dir/src
 	stamp=$dir/.extracted
 	if [ "${3:-}" = fresh ] || [ ! -e "$stamp" ] || [ "$(cat "$stamp")" != "$key" ]; then
-		e2e_log EXTRACT "$(basename "$tarball") -> $dir" >&2
 		rm -rf "$src" "$stamp" "$dir/x" && mkdir -p "$dir/x"
-		tar -xf "$tarball" -C "$dir/x"
-		mv "$dir/x"/* "$src" && rmdir "$dir/x"
+		if [ -d "$tarball" ]; then
+			e2e_log COPY "$tarball -> $dir" >&2
+			cp -a "$tarball/." "$src"
+		else
+			e2e_log EXTRACT "$(basename "$tarball") -> $dir" >&2
+			tar -xf "$tarball" -C "$dir/x"
+			mv "$dir/x"/* "$src"
+		fi
+		rmdir "$dir/x"
 		echo "$key" >"$stamp"
 	fi
 	echo "$src"
@@ -64,6 +70,8 @@ kernel_config() {
 	{
 		cat "$SRCDIR/kconfig/module-sig-kms.config"
 		cat "$E2E_DIR/kernel.config"
+		# A tree of one's own may need more (E2E_EXTRA_CONFIG=fragment).
+		[ -z "${E2E_EXTRA_CONFIG:-}" ] || cat "$E2E_EXTRA_CONFIG"
 		echo "CONFIG_MODULE_SIG_KMS_PKCS11_MODULE=\"$KMS_SIM\""
 		echo "CONFIG_MODULE_SIG_KMS_URI=\"pkcs11:token=$label\""
 	} >"$frag"

@@ -34,10 +34,10 @@ bullseye_source() {
 	d=$cache/debs
 	ls "$d"/linux-source-5.10_*_all.deb >/dev/null 2>&1 && return 0
 	lists=$cache/apt-bullseye
-	mkdir -p "$d" "$lists/lists/partial"
+	mkdir -p "$d" "$lists/lists/partial" "$lists/cache/archives/partial"
 	echo "deb http://deb.debian.org/debian bullseye main" >"$lists/sources.list"
 	local apt=(-qq -o Dir::Etc::sourcelist="$lists/sources.list" -o Dir::Etc::sourceparts=-
-		-o Dir::State::Lists="$lists/lists" -o APT::Sandbox::User=root)
+		-o Dir::State::Lists="$lists/lists" -o Dir::Cache="$lists/cache" -o APT::Sandbox::User="$(id -un)")
 	echo "deps: downloading Debian 11's linux-source-5.10"
 	apt-get "${apt[@]}" update >/dev/null
 	(cd "$d" && apt-get "${apt[@]}" download linux-source-5.10 >/dev/null)

@@ -311,6 +311,8 @@ static int do_sign(const struct sign_args *a, struct km_modlist *mods)
 				      .call_ms = (unsigned int)a->timeout * 1000 };
 	struct batch b = { .opts = &o, .mods = mods };
 	bool bar = want_bar(a);
+	struct km_err e = { 0 };
+	unsigned int jobs;
 	double start;
 	int rc;
 
@@ -328,12 +330,19 @@ static int do_sign(const struct sign_args *a, struct km_modlist *mods)
 	b.failures = calloc(mods->count ? mods->count : 1, sizeof(char *));
 	pthread_mutex_init(&b.lock, NULL);
 	pthread_cond_init(&b.progress, NULL);
+	jobs = a->jobs			 ? (unsigned int)a->jobs
+	       : km_signer_token(signer) ? 16
+					 : (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (jobs > mods->count)
+		jobs = mods->count ? (unsigned int)mods->count : 1;
+	if (km_signer_set_jobs(signer, jobs, &e) < 0) {
+		km_log_err(&e);
+		X509_free(o.cert);
+		km_signer_free(signer);
+		return KM_EXIT_FAILURE;
+	}
 	start = now();
-	rc = run_batch(&b,
-		       a->jobs			 ? (unsigned int)a->jobs
-		       : km_signer_token(signer) ? 16
-						 : (unsigned int)sysconf(_SC_NPROCESSORS_ONLN),
-		       bar);
+	rc = run_batch(&b, jobs, bar);
 	report(&b, signer, now() - start, a->quiet);
 	rc = rc < 0 || b.failed || b.done < mods->count ? KM_EXIT_FAILURE : EXIT_SUCCESS;
 	for (size_t i = 0; i < mods->count; i++)

@@ -24,6 +24,9 @@
 struct km_signer {
 	EVP_PKEY *key; /* private; for a token, operations go to the token */
 	EVP_PKEY *pub;
+	EVP_PKEY *lane_keys[32]; /* the token key through more session pools */
+	unsigned int nlanes;	 /* lane_keys in use; 0 or 1: key alone */
+	unsigned int next_lane;
 	struct km_token *token;
 	struct km_sign_policy policy;
 	char desc[32];
@@ -176,6 +179,8 @@ void km_signer_free(struct km_signer *s)
 	/* A call still hanging uses the key and the token: leave them to process exit. */
 	if (s->abandoned)
 		return;
+	for (unsigned int i = 1; i < s->nlanes; i++)
+		EVP_PKEY_free(s->lane_keys[i]);
 	EVP_PKEY_free(s->key);
 	EVP_PKEY_free(s->pub);
 	km_token_close(s->token);
@@ -186,6 +191,34 @@ void km_signer_free(struct km_signer *s)
 void km_signer_set_policy(struct km_signer *s, const struct km_sign_policy *p)
 {
 	s->policy = *p;
+}
+
+int km_signer_set_jobs(struct km_signer *s, unsigned int jobs, struct km_err *e)
+{
+	int n, r;
+
+	if (!s->token)
+		return 0;
+	n = km_token_lanes(s->token, jobs, e);
+	if (n < 0)
+		return n;
+	if ((unsigned int)n > sizeof(s->lane_keys) / sizeof(s->lane_keys[0]))
+		n = sizeof(s->lane_keys) / sizeof(s->lane_keys[0]);
+	s->lane_keys[0] = s->key;
+	for (s->nlanes = s->nlanes ? s->nlanes : 1; s->nlanes < (unsigned int)n; s->nlanes++) {
+		r = km_token_lane_key(s->token, s->nlanes, &s->lane_keys[s->nlanes], e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The key to sign with: the lanes in turn, so that their pools share the load. */
+static EVP_PKEY *pick_key(struct km_signer *s)
+{
+	if (s->nlanes < 2)
+		return s->key;
+	return s->lane_keys[__atomic_fetch_add(&s->next_lane, 1, __ATOMIC_RELAXED) % s->nlanes];
 }
 
 EVP_PKEY *km_signer_pubkey(struct km_signer *s)
@@ -346,7 +379,7 @@ static double backoff(const struct km_sign_policy *p, unsigned int attempt)
 static int sign_direct(struct km_signer *s, const EVP_MD *md, const unsigned char *dg, size_t dlen,
 		       unsigned char *sig, size_t *siglen, struct km_err *e)
 {
-	EVP_PKEY_CTX *ctx = sign_ctx(s->key, md, false);
+	EVP_PKEY_CTX *ctx = sign_ctx(pick_key(s), md, false);
 	int r;
 
 	if (!ctx)

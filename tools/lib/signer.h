@@ -27,6 +27,13 @@ void km_signer_free(struct km_signer *s);
 
 void km_signer_set_policy(struct km_signer *s, const struct km_sign_policy *p);
 
+/*
+ * Prepares a token key for JOBS signatures at a time (libp11 allows 16 per
+ * session pool; more take more pools). Call before going parallel; a key
+ * file needs nothing.
+ */
+int km_signer_set_jobs(struct km_signer *s, unsigned int jobs, struct km_err *e) _must_check_;
+
 /* The public half, for matching certificates (borrowed). */
 EVP_PKEY *km_signer_pubkey(struct km_signer *s);
 

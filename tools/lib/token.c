@@ -15,12 +15,28 @@
 
 #define P11_KIT_PROXY "/usr/lib/x86_64-linux-gnu/p11-kit-proxy.so"
 
+/*
+ * libp11 (0.4.12) keeps at most 16 sessions per slot object, so that many
+ * signatures at a time. Each enumeration of the slots makes new slot objects
+ * with session pools of their own: a lane. Lane 0 is the token's own.
+ */
+#define LANE_SESSIONS 16
+#define MAX_LANES     32
+
+struct lane {
+	PKCS11_SLOT *slots;
+	unsigned int nslots;
+	PKCS11_KEY *key;
+};
+
 struct km_token {
 	PKCS11_CTX *ctx;
 	PKCS11_SLOT *slots;
 	unsigned int nslots;
 	PKCS11_SLOT *slot;
 	PKCS11_KEY *key;
+	struct lane lanes[MAX_LANES]; /* [0] unused: lane 0 is slots/key above */
+	unsigned int nlanes;
 	char *module;
 	bool loaded; /* PKCS11_CTX_unload crashes on a context that never loaded */
 	struct km_uri uri;
@@ -221,8 +237,12 @@ int km_token_open(const char *uri, unsigned int flags, struct km_token **out, st
 
 void km_token_close(struct km_token *t)
 {
+	unsigned int i;
+
 	if (!t)
 		return;
+	for (i = 1; i < t->nlanes; i++)
+		PKCS11_release_all_slots(t->ctx, t->lanes[i].slots, t->lanes[i].nslots);
 	if (t->slots)
 		PKCS11_release_all_slots(t->ctx, t->slots, t->nslots);
 	if (t->loaded)
@@ -237,6 +257,70 @@ void km_token_close(struct km_token *t)
 int km_token_private_key(struct km_token *t, EVP_PKEY **out, struct km_err *e)
 {
 	*out = PKCS11_get_private_key(t->key);
+	if (!*out)
+		return km_err_ssl(e, -EIO, "token '%s': cannot use key '%s'", km_token_label(t),
+				  km_token_key_label(t));
+	return 0;
+}
+
+/* The key again, through a new enumeration of the slots: a new session pool. */
+static int add_lane(struct km_token *t, struct lane *l, struct km_err *e)
+{
+	unsigned long id = PKCS11_get_slotid_from_slot(t->slot);
+	PKCS11_SLOT *slot = NULL;
+	PKCS11_KEY *keys;
+	unsigned int n, i;
+
+	/*
+	 * No PKCS11_open_session here: on a new slot object it closes every
+	 * session of the slot, the other lanes' (and their login) included.
+	 */
+	if (PKCS11_enumerate_slots(t->ctx, &l->slots, &l->nslots) < 0)
+		return km_err_ssl(e, -EIO, "%s: cannot list the slots again", t->module);
+	for (i = 0; i < l->nslots && !slot; i++)
+		if (l->slots[i].token && PKCS11_get_slotid_from_slot(&l->slots[i]) == id)
+			slot = &l->slots[i];
+	if (!slot || PKCS11_enumerate_keys(slot->token, &keys, &n) < 0)
+		return km_err_ssl(e, -EIO, "token '%s': cannot list keys again", km_token_label(t));
+	for (i = 0; i < n && !l->key; i++)
+		if (keys[i].id_len == t->key->id_len &&
+		    memcmp(keys[i].id, t->key->id, t->key->id_len) == 0 &&
+		    !!keys[i].label == !!t->key->label &&
+		    (!keys[i].label || streq(keys[i].label, t->key->label)))
+			l->key = &keys[i];
+	if (!l->key)
+		return km_err_set(e, -ENOKEY, "token '%s': key '%s' not found again",
+				  km_token_label(t), km_token_key_label(t));
+	return 0;
+}
+
+int km_token_lanes(struct km_token *t, unsigned int sessions, struct km_err *e)
+{
+	unsigned int want = (sessions + LANE_SESSIONS - 1) / LANE_SESSIONS;
+	int r;
+
+	if (want > MAX_LANES)
+		want = MAX_LANES;
+	if (t->nlanes == 0)
+		t->nlanes = 1;
+	while (t->nlanes < want) {
+		r = add_lane(t, &t->lanes[t->nlanes], e);
+		if (r < 0) {
+			PKCS11_release_all_slots(t->ctx, t->lanes[t->nlanes].slots,
+						 t->lanes[t->nlanes].nslots);
+			memset(&t->lanes[t->nlanes], 0, sizeof(t->lanes[0]));
+			return r;
+		}
+		t->nlanes++;
+	}
+	return (int)t->nlanes;
+}
+
+int km_token_lane_key(struct km_token *t, unsigned int lane, EVP_PKEY **out, struct km_err *e)
+{
+	PKCS11_KEY *k = lane == 0 ? t->key : lane < t->nlanes ? t->lanes[lane].key : NULL;
+
+	*out = k ? PKCS11_get_private_key(k) : NULL;
 	if (!*out)
 		return km_err_ssl(e, -EIO, "token '%s': cannot use key '%s'", km_token_label(t),
 				  km_token_key_label(t));

@@ -23,6 +23,16 @@ void km_token_close(struct km_token *t);
 int km_token_private_key(struct km_token *t, EVP_PKEY **out, struct km_err *e) _must_check_;
 int km_token_public_key(struct km_token *t, EVP_PKEY **out, struct km_err *e) _must_check_;
 
+/*
+ * libp11 signs through at most 16 sessions of a slot at a time. For more,
+ * km_token_lanes sets up ceil(sessions / 16) lanes, each with a session pool
+ * of its own, and returns how many there are; km_token_lane_key gives the
+ * key through lane i. Call both before going parallel.
+ */
+int km_token_lanes(struct km_token *t, unsigned int sessions, struct km_err *e) _must_check_;
+int km_token_lane_key(struct km_token *t, unsigned int lane, EVP_PKEY **out,
+		      struct km_err *e) _must_check_;
+
 /* The token's certificate for the key: matched by id, else by label. -ENOENT if none. */
 int km_token_find_cert(struct km_token *t, X509 **out, struct km_err *e) _must_check_;
 
